@@ -1,0 +1,72 @@
+package emulator
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config is one phone as the core needs it. Package config fills it from
+// YAML; tests build it directly.
+type Config struct {
+	Identity Identity
+	Lines    []LineConfig // L1..L8
+	// RejectCode is the SIP status an incoming call gets under DND
+	// (default 486 Busy Here).
+	RejectCode int
+	// Logger, if nil, is slog.Default().
+	Logger *slog.Logger
+}
+
+// LineConfig is one SIP account on a line key.
+type LineConfig struct {
+	User        string
+	Password    string
+	Server      string // host:port of the registrar / proxy
+	DisplayName string
+	Expires     time.Duration // REGISTER Expires (default 3600s)
+	Voicemail   string
+	AutoAnswer  bool
+}
+
+// MaxLines is the number of line keys (L1..L8).
+const MaxLines = 8
+
+func (c *Config) initWithDefaults() {
+	if c.RejectCode == 0 {
+		c.RejectCode = 486
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Identity.Name == "" {
+		c.Identity.Name = "phone"
+	}
+	for i := range c.Lines {
+		if c.Lines[i].Expires == 0 {
+			c.Lines[i].Expires = time.Hour
+		}
+	}
+}
+
+// URI is the line's address of record, "sip:user@host" (host without port).
+func (l LineConfig) URI() string {
+	return "sip:" + l.User + "@" + hostOnly(l.Server)
+}
+
+func hostOnly(hostport string) string {
+	// IPv6 literals come bracketed: "[::1]:5060".
+	if len(hostport) > 0 && hostport[0] == '[' {
+		for i := 1; i < len(hostport); i++ {
+			if hostport[i] == ']' {
+				return hostport[:i+1]
+			}
+		}
+		return hostport
+	}
+	for i := len(hostport) - 1; i >= 0; i-- {
+		if hostport[i] == ':' {
+			return hostport[:i]
+		}
+	}
+	return hostport
+}

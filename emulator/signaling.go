@@ -1,0 +1,144 @@
+package emulator
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// CallRef names one call appearance for the life of the phone. Refs of
+// outgoing calls are made by the phone ("o1", "o2", ...), refs of incoming
+// calls by the Signaling adapter ("i1", ...), so they never collide.
+type CallRef string
+
+// Signaling is the SIP side of a phone (package emulator/sipua implements it
+// with sipgo and diago). The phone's loop calls these methods; none may block
+// the loop: an implementation starts the work and later reports the outcome by
+// posting one of the SIP* inputs below to the Poster given to Start.
+type Signaling interface {
+	// Start binds the phone's SIP and RTP sockets, starts serving incoming
+	// requests and starts registering every line. It returns when the
+	// sockets are bound (or failed to bind).
+	Start(ctx context.Context, to Poster) error
+	// Dial places a call from line (1-based) to target, which is a user
+	// ("1002"), user@host, or a full sip: URI.
+	Dial(ref CallRef, line int, target string)
+	// Answer answers a ringing incoming call (200 OK with SDP).
+	Answer(ref CallRef)
+	// Reject answers a ringing incoming call with a final error (486, 603...).
+	Reject(ref CallRef, code int)
+	// Hangup ends a call: BYE when it is established, CANCEL when an
+	// outgoing call is still ringing.
+	Hangup(ref CallRef)
+	// SendDTMF sends one RFC 4733 digit on an established call.
+	SendDTMF(ref CallRef, digit rune)
+	// Stop hangs up every call, unregisters every line (posting
+	// SIPRegistration{State: RegUnregistered} for each) and closes the
+	// sockets.
+	Stop(ctx context.Context) error
+}
+
+// Poster takes inputs for a phone's loop without blocking.
+type Poster interface{ Post(in Input) }
+
+// RegState is the registration state of one line.
+type RegState int
+
+// Registration states of a line.
+const (
+	RegUnregistered RegState = iota
+	RegRegistering
+	RegRegistered
+	RegFailed
+)
+
+func (s RegState) String() string {
+	switch s {
+	case RegUnregistered:
+		return "unregistered"
+	case RegRegistering:
+		return "registering"
+	case RegRegistered:
+		return "registered"
+	case RegFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// MediaStats counts RTP packets of one call. The Signaling adapter owns the
+// counters and updates them atomically; snapshots read them.
+type MediaStats struct {
+	RTPIn, RTPOut   atomic.Uint64 // RTP packets received / sent
+	DTMFIn, DTMFOut atomic.Uint64 // RFC 4733 digits received / sent
+	Codec           atomic.Value  // string, e.g. "PCMU"
+}
+
+// SIPRegistration reports the outcome of a REGISTER (or its refresh) for a
+// line. Code is the SIP status of the last response (0 for a transport error).
+type SIPRegistration struct {
+	Line  int
+	State RegState
+	Code  int
+	Err   string
+}
+
+// SIPIncoming reports a new incoming INVITE. The adapter has already sent
+// 100 Trying and 180 Ringing (or will, right after posting).
+type SIPIncoming struct {
+	Ref           CallRef
+	Line          int // line whose user the INVITE was for; 1 for direct IP calls
+	CallID        string
+	RemoteURI     string // From URI, e.g. "sip:1002@127.0.0.1"
+	RemoteDisplay string
+	LocalURI      string // To URI
+	LocalDisplay  string
+}
+
+// SIPCallStarted reports that an outgoing INVITE has been sent, with its
+// Call-ID.
+type SIPCallStarted struct {
+	Ref    CallRef
+	CallID string
+	// RemoteURI is the request URI actually called.
+	RemoteURI     string
+	RemoteDisplay string
+}
+
+// SIPProgress reports a provisional response (180 Ringing, 183) to an
+// outgoing INVITE.
+type SIPProgress struct {
+	Ref  CallRef
+	Code int
+}
+
+// SIPAnswered reports that a call is established (200 OK sent and ACKed, or
+// received and ACKed), with its media counters.
+type SIPAnswered struct {
+	Ref           CallRef
+	Media         *MediaStats
+	RemoteDisplay string // display name learned from the answer, if any
+}
+
+// SIPEnded reports that a call is over: BYE either way, CANCEL, or a final
+// error response. Code is the SIP status that ended it, if any.
+type SIPEnded struct {
+	Ref       CallRef
+	Code      int
+	Reason    string
+	ByRemote  bool // the far end hung up, cancelled or rejected
+	Cancelled bool // an incoming call the caller cancelled before it was answered
+}
+
+// SIPDTMF reports a digit received on an established call.
+type SIPDTMF struct {
+	Ref   CallRef
+	Digit rune
+}
+
+func (SIPRegistration) input() {}
+func (SIPIncoming) input()     {}
+func (SIPCallStarted) input()  {}
+func (SIPProgress) input()     {}
+func (SIPAnswered) input()     {}
+func (SIPEnded) input()        {}
+func (SIPDTMF) input()         {}
