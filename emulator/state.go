@@ -1,9 +1,295 @@
 package emulator
 
-type state struct{ p *Phone }
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
 
-func newState(p *Phone) *state        { return &state{p: p} }
-func (s *state) apply(in Input) error { return nil }
-func (s *state) flush()               {}
-func (s *state) snapshot() Snapshot   { return Snapshot{Identity: s.p.cfg.Identity} }
-func (s *state) setupCompleted()      {}
+	"github.com/looplab/fsm"
+)
+
+// state is everything the loop owns. No other goroutine touches it.
+type state struct {
+	p        *Phone
+	hook     *fsm.FSM
+	activity *fsm.FSM
+	dnd      *fsm.FSM
+	lines    []*line
+	calls    []*call // live appearances, oldest first
+
+	dialing    string // digits typed before a call is placed
+	selected   int    // 1-based line for the next call
+	volume     int
+	muted      bool
+	lastDialed string
+	lastDialLn int
+	nextOut    int
+
+	seq      uint64
+	counters Counters
+	pending  []Event  // made during apply, published by flush
+	last     Snapshot // last published snapshot, to detect changes
+	haveLast bool
+}
+
+type line struct {
+	n   int
+	cfg LineConfig
+	fsm *fsm.FSM
+	// last REGISTER outcome
+	code int
+	err  string
+}
+
+type call struct {
+	ref           CallRef
+	line          int
+	incoming      bool
+	fsm           *fsm.FSM
+	callID        string
+	localURI      string
+	localDisplay  string
+	remoteURI     string
+	remoteDisplay string
+	started       time.Time
+	answered      time.Time
+	answering     bool // the user answered; waiting for the SIP side
+	media         *MediaStats
+	// why it ended, for the Terminated/Missed Call events
+	endCode   int
+	endReason string
+	missed    bool
+}
+
+func newState(p *Phone) *state {
+	s := &state{p: p, selected: 1, volume: 5}
+	s.hook = fsm.NewFSM(HookOn, hookEvents(), fsm.Callbacks{
+		"enter_" + HookOff: func(context.Context, *fsm.Event) { s.emit(EventOffHook, 0, s.focus()) },
+		"enter_" + HookOn:  func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
+	})
+	s.activity = fsm.NewFSM(ActivityIdle, activityEvents(), fsm.Callbacks{
+		"enter_" + ActivityBusy: func(context.Context, *fsm.Event) { s.emit(EventIdleToBusy, 0, s.focus()) },
+		"enter_" + ActivityIdle: func(context.Context, *fsm.Event) { s.emit(EventBusyToIdle, 0, nil) },
+	})
+	s.dnd = fsm.NewFSM(DNDOff, dndEvents(), fsm.Callbacks{
+		"enter_" + DNDOn:  func(context.Context, *fsm.Event) { s.emit(EventDNDOn, 0, nil) },
+		"enter_" + DNDOff: func(context.Context, *fsm.Event) { s.emit(EventDNDOff, 0, nil) },
+	})
+	for i, lc := range p.cfg.Lines {
+		if i >= MaxLines {
+			break
+		}
+		s.lines = append(s.lines, s.newLine(i+1, lc))
+	}
+	return s
+}
+
+func (s *state) newLine(n int, lc LineConfig) *line {
+	l := &line{n: n, cfg: lc}
+	l.fsm = fsm.NewFSM(RegUnregistered.String(), lineEvents(), fsm.Callbacks{
+		"enter_" + RegRegistered.String(): func(context.Context, *fsm.Event) {
+			s.counters.Registrations++
+			s.emit(EventRegistered, n, nil)
+		},
+		"enter_" + RegFailed.String(): func(context.Context, *fsm.Event) {
+			ev := s.event(EventRegistrationFailed, n, nil)
+			ev.Cause = l.cause()
+			s.push(ev)
+		},
+		"enter_" + RegUnregistered.String(): func(context.Context, *fsm.Event) { s.emit(EventUnregistered, n, nil) },
+	})
+	return l
+}
+
+func (l *line) cause() string {
+	switch {
+	case l.code != 0 && l.err != "":
+		return strconv.Itoa(l.code) + " " + l.err
+	case l.code != 0:
+		return strconv.Itoa(l.code)
+	}
+	return l.err
+}
+
+// apply runs one input.
+func (s *state) apply(in Input) error {
+	switch in := in.(type) {
+	case PressKey:
+		return s.pressKey(in.Key)
+	case DialNumber:
+		return s.dialNumber(in)
+	case SetDND:
+		s.setDND(in.On)
+		return nil
+	case SIPRegistration:
+		s.onRegistration(in)
+	case SIPIncoming:
+		s.onIncoming(in)
+	case SIPCallStarted:
+		s.onCallStarted(in)
+	case SIPProgress:
+		if c := s.call(in.Ref); c != nil {
+			fire(c.fsm, evProgress)
+		}
+	case SIPAnswered:
+		s.onAnswered(in)
+	case SIPEnded:
+		s.onEnded(in)
+	case SIPDTMF:
+		if c := s.call(in.Ref); c != nil {
+			s.p.log.Debug("dtmf received", "call", c.ref, "digit", string(in.Digit))
+		}
+	case nil:
+		return fmt.Errorf("nil input")
+	default:
+		return fmt.Errorf("unsupported input %T", in)
+	}
+	return nil
+}
+
+func (s *state) setupCompleted() { s.emit(EventSetupCompleted, 0, nil) }
+
+func (s *state) setDND(on bool) {
+	if on {
+		fire(s.dnd, evDNDOn)
+	} else {
+		fire(s.dnd, evDNDOff)
+	}
+}
+
+// event builds an event with the phone's variables and, if c is not nil, the
+// call's (spec §2.5: call variables only during incoming, outgoing and
+// connected calls; empty otherwise).
+func (s *state) event(t EventType, ln int, c *call) Event {
+	id := s.p.cfg.Identity
+	ev := Event{Type: t, Line: ln, Vars: Vars{MAC: id.MAC, IP: id.IP, Model: id.Model, Firmware: id.Firmware}}
+	if c != nil {
+		ev.Call = c.ref
+		ev.Line = c.line
+		ev.Vars.CallID = c.callID
+		if l := s.lineN(c.line); l != nil {
+			ev.Vars.ActiveURL = l.cfg.URI()
+			ev.Vars.ActiveUser = l.cfg.User
+			ev.Vars.ActiveHost = hostOnly(l.cfg.Server)
+		}
+		// $local is the called party, $remote the calling party, and
+		// $remote/$display_remote are filled for incoming calls only
+		// (spec §2.5).
+		if c.incoming {
+			ev.Vars.Local, ev.Vars.DisplayLocal = c.localURI, c.localDisplay
+			ev.Vars.Remote, ev.Vars.DisplayRemote = c.remoteURI, c.remoteDisplay
+		} else {
+			ev.Vars.Local, ev.Vars.DisplayLocal = c.remoteURI, c.remoteDisplay
+		}
+	}
+	return ev
+}
+
+func (s *state) emit(t EventType, ln int, c *call) { s.push(s.event(t, ln, c)) }
+
+func (s *state) push(ev Event) {
+	s.seq++
+	ev.Seq = s.seq
+	ev.At = time.Now()
+	s.counters.Events++
+	s.pending = append(s.pending, ev)
+}
+
+// flush publishes the new snapshot, then the events the input made, so a
+// subscriber that reads Snapshot on an event sees the state after it. When
+// an input changed what a user sees without one of the 27 events, an
+// EventStateChanged tells front ends to redraw.
+func (s *state) flush() {
+	snap := s.snapshot()
+	changed := !s.haveLast || !sameView(s.last, snap)
+	if len(s.pending) == 0 && !changed {
+		return
+	}
+	if len(s.pending) == 0 {
+		s.push(Event{Type: EventStateChanged})
+		snap.Seq = s.seq
+		snap.Counters = s.counters
+	}
+	s.last, s.haveLast = snap, true
+	s.p.snap.Store(&snap)
+	for _, ev := range s.pending {
+		s.p.emit(ev)
+	}
+	clear(s.pending)
+	s.pending = s.pending[:0]
+}
+
+// sameView compares what a user sees, ignoring counters and sequence.
+func sameView(a, b Snapshot) bool {
+	a.Seq, b.Seq = 0, 0
+	a.Counters, b.Counters = Counters{}, Counters{}
+	return reflect.DeepEqual(a, b)
+}
+
+func (s *state) snapshot() Snapshot {
+	snap := Snapshot{
+		Identity: s.p.cfg.Identity,
+		Seq:      s.seq,
+		Hook:     s.hook.Current(),
+		Busy:     s.activity.Current() == ActivityBusy,
+		DND:      s.dnd.Current() == DNDOn,
+		Dialing:  s.dialing,
+		Selected: s.selected,
+		Volume:   s.volume,
+		Muted:    s.muted,
+		Counters: s.counters,
+	}
+	for _, l := range s.lines {
+		snap.Lines = append(snap.Lines, LineStatus{
+			Line: l.n, User: l.cfg.User, Server: l.cfg.Server, URI: l.cfg.URI(),
+			DisplayName: l.cfg.DisplayName, Registration: l.fsm.Current(),
+			LastCode: l.code, LastError: l.err,
+		})
+	}
+	for _, c := range s.calls {
+		dir := "outgoing"
+		if c.incoming {
+			dir = "incoming"
+		}
+		snap.Calls = append(snap.Calls, CallStatus{
+			Ref: c.ref, Line: c.line, Direction: dir, State: c.fsm.Current(),
+			CallID: c.callID, LocalURI: c.localURI, LocalDisplay: c.localDisplay,
+			RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay,
+			Started: c.started, Answered: c.answered, media: c.media,
+		})
+	}
+	snap.LCD = s.renderLCD()
+	return snap
+}
+
+func (s *state) lineN(n int) *line {
+	if n >= 1 && n <= len(s.lines) {
+		return s.lines[n-1]
+	}
+	return nil
+}
+
+func (s *state) call(ref CallRef) *call {
+	for _, c := range s.calls {
+		if c.ref == ref {
+			return c
+		}
+	}
+	return nil
+}
+
+// focus is the call the user is dealing with: a ringing call first, then the
+// newest established or outgoing one.
+func (s *state) focus() *call {
+	for _, c := range s.calls {
+		if c.fsm.Current() == CallRinging {
+			return c
+		}
+	}
+	if n := len(s.calls); n > 0 {
+		return s.calls[n-1]
+	}
+	return nil
+}

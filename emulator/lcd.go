@@ -1,0 +1,91 @@
+package emulator
+
+import (
+	"strconv"
+	"strings"
+)
+
+// renderLCD draws the screen model from the state: a title, a few lines of
+// text, the soft-key labels and the LEDs. Every front end shows this.
+func (s *state) renderLCD() LCD {
+	lcd := LCD{LEDs: map[string]string{}}
+	for _, l := range s.lines {
+		led := LEDOff
+		if l.fsm.Current() == RegRegistered.String() {
+			led = LEDOn
+		}
+		lcd.LEDs["L"+strconv.Itoa(l.n)] = led
+	}
+	for _, c := range s.calls {
+		key := "L" + strconv.Itoa(c.line)
+		switch c.fsm.Current() {
+		case CallRinging, CallCalling, CallRingback:
+			lcd.LEDs[key] = LEDBlink
+		case CallTalking:
+			lcd.LEDs[key] = LEDOn
+		}
+	}
+	if s.dnd.Current() == DNDOn {
+		lcd.LEDs["DND"] = LEDOn
+	}
+	lcd.SoftKeys = s.softKeyLabels()
+
+	switch c := s.focus(); {
+	case c != nil:
+		who := c.remoteDisplay
+		if who == "" {
+			who = c.remoteURI
+		}
+		lcd.Title = callTitle(c)
+		lcd.Lines = append(lcd.Lines, who, strings.TrimPrefix(c.remoteURI, "sip:"))
+		if len(s.calls) > 1 {
+			lcd.Lines = append(lcd.Lines, strconv.Itoa(len(s.calls))+" calls")
+		}
+	case s.dialing != "" || s.hook.Current() == HookOff:
+		lcd.Title = "Dial"
+		lcd.Lines = append(lcd.Lines, s.dialing)
+	default:
+		lcd.Title = s.p.cfg.Identity.Name
+		for _, l := range s.lines {
+			lcd.Lines = append(lcd.Lines, "L"+strconv.Itoa(l.n)+" "+l.cfg.User+" "+l.fsm.Current())
+		}
+		if s.dnd.Current() == DNDOn {
+			lcd.Lines = append(lcd.Lines, "DND")
+		}
+	}
+	if s.muted {
+		lcd.Lines = append(lcd.Lines, "Muted")
+	}
+	return lcd
+}
+
+func callTitle(c *call) string {
+	switch c.fsm.Current() {
+	case CallRinging:
+		return "Incoming call"
+	case CallCalling, CallNew:
+		return "Calling"
+	case CallRingback:
+		return "Ringing"
+	case CallTalking:
+		return "Talking"
+	}
+	return "Call ended"
+}
+
+// softKeyLabels are F1..F4 for the current state.
+func (s *state) softKeyLabels() [4]string {
+	switch c := s.focus(); {
+	case c != nil && c.fsm.Current() == CallRinging:
+		return [4]string{"Answer", "", "", "Reject"}
+	case c != nil && c.fsm.Current() == CallTalking:
+		return [4]string{"", "", "", "End"}
+	case c != nil:
+		return [4]string{"", "", "", "Cancel"}
+	case s.dialing != "":
+		return [4]string{"Send", "", "Delete", "Cancel"}
+	case s.hook.Current() == HookOff:
+		return [4]string{"", "", "Redial", "Cancel"}
+	}
+	return [4]string{"", "", "Redial", "DND"}
+}

@@ -1,0 +1,305 @@
+// Package sipua is the SIP side of a phone: it implements
+// emulator.Signaling with github.com/emiago/sipgo and github.com/emiago/diago.
+// Handlers never touch the phone's state; they post inputs into its loop.
+package sipua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/phonesim/phonesim/emulator"
+)
+
+// Options configure one phone's SIP user agent.
+type Options struct {
+	IP        string // SIP and RTP bind here (never resolved from interfaces)
+	Port      int    // SIP port; 0 picks a free one (see Addr)
+	Transport string // "udp" (default) or "tcp"
+	Lines     []emulator.LineConfig
+	UserAgent string // User-Agent header, e.g. "phonesim X4U 2.12.1"
+	Media     MediaOptions
+	// RequestTimeout bounds each REGISTER round trip (default 4s), so a
+	// registrar that went away is noticed quickly.
+	RequestTimeout time.Duration
+	// RetryMin and RetryMax bound the back-off between failed
+	// registrations (defaults 1s and 60s).
+	RetryMin, RetryMax time.Duration
+	Logger             *slog.Logger
+}
+
+func (o *Options) initWithDefaults() {
+	if o.Transport == "" {
+		o.Transport = "udp"
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = 4 * time.Second
+	}
+	if o.RetryMin == 0 {
+		o.RetryMin = time.Second
+	}
+	if o.RetryMax == 0 {
+		o.RetryMax = time.Minute
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "phonesim"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.Media.initWithDefaults()
+}
+
+// UA implements emulator.Signaling for one phone.
+type UA struct {
+	opts Options
+	log  *slog.Logger
+
+	ua    *sipgo.UserAgent
+	dg    *diago.Diago
+	to    emulator.Poster
+	port  int
+	ctx   context.Context // lives from Start to Stop
+	stop  context.CancelFunc
+	calls sync.Map // emulator.CallRef -> *callLeg
+	regs  []*registration
+	wg    sync.WaitGroup
+	inSeq atomic.Uint64
+}
+
+var _ emulator.Signaling = (*UA)(nil)
+
+// New builds a user agent; nothing is bound until Start.
+func New(opts Options) *UA {
+	opts.initWithDefaults()
+	return &UA{opts: opts, log: opts.Logger.With("sip", net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port)))}
+}
+
+// Addr is the bound SIP address (valid after Start).
+func (u *UA) Addr() string { return net.JoinHostPort(u.opts.IP, strconv.Itoa(u.port)) }
+
+// Start implements emulator.Signaling.
+func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
+	if net.ParseIP(u.opts.IP) == nil {
+		return fmt.Errorf("sip: %q is not an IP address", u.opts.IP)
+	}
+	port := u.opts.Port
+	if port == 0 {
+		p, err := freePort(u.opts.Transport, u.opts.IP)
+		if err != nil {
+			return err
+		}
+		port = p
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(u.opts.UserAgent), sipgo.WithUserAgentHostname(u.opts.IP))
+	if err != nil {
+		return fmt.Errorf("sip: %w", err)
+	}
+	u.ua, u.to, u.port = ua, to, port
+	u.dg = diago.NewDiago(ua,
+		diago.WithLogger(u.log),
+		diago.WithTransport(diago.Transport{
+			Transport:    u.opts.Transport,
+			BindHost:     u.opts.IP,
+			BindPort:     port,
+			ExternalHost: u.opts.IP,
+			ExternalPort: port,
+		}),
+	)
+	u.ctx, u.stop = context.WithCancel(context.WithoutCancel(ctx))
+	// diago pitfall: serve before registering, or the REGISTER's Contact
+	// points to a socket nobody reads.
+	if err := u.dg.ServeBackground(u.ctx, u.serveIncoming); err != nil {
+		u.stop()
+		_ = ua.Close()
+		return fmt.Errorf("sip: listen %s/%s: %w", u.Addr(), u.opts.Transport, err)
+	}
+	for i, l := range u.opts.Lines {
+		r := &registration{ua: u, line: i + 1, cfg: l, done: make(chan struct{})}
+		u.regs = append(u.regs, r)
+		u.wg.Add(1)
+		go func() {
+			defer u.wg.Done()
+			r.run(u.ctx)
+		}()
+	}
+	return nil
+}
+
+// Stop implements emulator.Signaling: hang up, unregister, close.
+func (u *UA) Stop(ctx context.Context) error {
+	if u.stop == nil {
+		return nil
+	}
+	u.calls.Range(func(_, v any) bool {
+		v.(*callLeg).hangup()
+		return true
+	})
+	// Give the call goroutines a moment to send their BYE/CANCEL.
+	waitCalls(ctx, &u.calls, 2*time.Second)
+	var errs []error
+	for _, r := range u.regs {
+		r.halt()
+	}
+	for _, r := range u.regs {
+		<-r.done
+		if err := r.unregister(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	u.stop()
+	u.wg.Wait()
+	errs = append(errs, u.ua.Close())
+	return errors.Join(errs...)
+}
+
+func waitCalls(ctx context.Context, calls *sync.Map, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		empty := true
+		calls.Range(func(_, _ any) bool { empty = false; return false })
+		if empty {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Dial implements emulator.Signaling.
+func (u *UA) Dial(ref emulator.CallRef, line int, target string) {
+	leg := newLeg(ref)
+	u.calls.Store(ref, leg)
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		defer u.calls.Delete(ref)
+		u.runOutgoing(leg, line, target)
+	}()
+}
+
+// Answer implements emulator.Signaling.
+func (u *UA) Answer(ref emulator.CallRef) { u.decide(ref, decision{answer: true}) }
+
+// Reject implements emulator.Signaling.
+func (u *UA) Reject(ref emulator.CallRef, code int) { u.decide(ref, decision{code: code}) }
+
+// Hangup implements emulator.Signaling.
+func (u *UA) Hangup(ref emulator.CallRef) {
+	if leg := u.leg(ref); leg != nil {
+		leg.hangup()
+	}
+}
+
+// SendDTMF implements emulator.Signaling.
+func (u *UA) SendDTMF(ref emulator.CallRef, digit rune) {
+	if leg := u.leg(ref); leg != nil {
+		leg.sendDTMF(digit)
+	}
+}
+
+func (u *UA) leg(ref emulator.CallRef) *callLeg {
+	if v, ok := u.calls.Load(ref); ok {
+		return v.(*callLeg)
+	}
+	return nil
+}
+
+func (u *UA) decide(ref emulator.CallRef, d decision) {
+	if leg := u.leg(ref); leg != nil {
+		select {
+		case leg.decision <- d:
+		default: // a decision is already pending
+		}
+	}
+}
+
+// lineFor finds the line an incoming INVITE is for by its To user; direct
+// IP calls (any other user) land on line 1, as on a real phone.
+func (u *UA) lineFor(user string) int {
+	for i, l := range u.opts.Lines {
+		if l.User == user {
+			return i + 1
+		}
+	}
+	return 1
+}
+
+func (u *UA) lineCfg(n int) (emulator.LineConfig, bool) {
+	if n >= 1 && n <= len(u.opts.Lines) {
+		return u.opts.Lines[n-1], true
+	}
+	return emulator.LineConfig{}, false
+}
+
+// freePort asks the kernel for a free port on ip.
+func freePort(network, ip string) (int, error) {
+	if network == "tcp" {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port, nil
+	}
+	c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// sipStatus extracts the SIP status from diago/sipgo errors, which come as
+// pointer or value types depending on the path (field notes).
+func sipStatus(err error) (int, string) {
+	var pe *sipgo.ErrDialogResponse
+	if errors.As(err, &pe) && pe.Res != nil {
+		return pe.Res.StatusCode, pe.Res.Reason
+	}
+	var ve sipgo.ErrDialogResponse
+	if errors.As(err, &ve) && ve.Res != nil {
+		return ve.Res.StatusCode, ve.Res.Reason
+	}
+	var re *diago.RegisterResponseError
+	if errors.As(err, &re) && re.RegisterRes != nil {
+		return re.RegisterRes.StatusCode, re.RegisterRes.Reason
+	}
+	return 0, ""
+}
+
+// uriFor turns a dialled target into a request URI: a bare user goes to the
+// line's server.
+func uriFor(target, server string) (sip.Uri, error) {
+	var u sip.Uri
+	raw := target
+	switch {
+	case len(raw) > 4 && (raw[:4] == "sip:" || (len(raw) > 5 && raw[:5] == "sips:")):
+	case containsAt(raw):
+		raw = "sip:" + raw
+	default:
+		raw = "sip:" + raw + "@" + server
+	}
+	if err := sip.ParseUri(raw, &u); err != nil {
+		return u, fmt.Errorf("cannot call %q: %w", target, err)
+	}
+	return u, nil
+}
+
+func containsAt(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '@' {
+			return true
+		}
+	}
+	return false
+}

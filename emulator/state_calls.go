@@ -1,0 +1,266 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/looplab/fsm"
+)
+
+// ErrNoSIP is returned when a call is asked of a phone with no SIP side.
+var ErrNoSIP = errors.New("phone has no SIP signaling")
+
+func (s *state) onRegistration(in SIPRegistration) {
+	l := s.lineN(in.Line)
+	if l == nil {
+		s.p.log.Warn("registration report for unknown line", "line", in.Line)
+		return
+	}
+	l.code, l.err = in.Code, in.Err
+	switch in.State {
+	case RegRegistering:
+		fire(l.fsm, evRegister)
+	case RegRegistered:
+		fire(l.fsm, evRegistered)
+	case RegFailed:
+		// A retry that fails again stays in failed without a second event.
+		fire(l.fsm, evRegFailed)
+	case RegUnregistered:
+		fire(l.fsm, evUnregister)
+	}
+}
+
+// newCall creates an appearance; the phone becomes busy with its first.
+func (s *state) newCall(ref CallRef, ln int, incoming bool) *call {
+	c := &call{ref: ref, line: ln, incoming: incoming, started: time.Now()}
+	c.fsm = fsm.NewFSM(CallNew, callEvents(), fsm.Callbacks{
+		"enter_" + CallCalling: func(context.Context, *fsm.Event) {
+			s.counters.CallsOut++
+			s.emit(EventOutgoingCall, 0, c)
+		},
+		"enter_" + CallRinging: func(context.Context, *fsm.Event) {
+			s.counters.CallsIn++
+			s.emit(EventIncomingCall, 0, c)
+		},
+		"enter_" + CallTalking: func(context.Context, *fsm.Event) {
+			c.answered = time.Now()
+			s.emit(EventEstablished, 0, c)
+		},
+		"enter_" + CallEnded: func(context.Context, *fsm.Event) {
+			if c.missed {
+				s.counters.Missed++
+				s.pushCause(EventMissedCall, c)
+			}
+			s.pushCause(EventTerminated, c)
+		},
+	})
+	s.calls = append(s.calls, c)
+	fire(s.activity, evBusy)
+	return c
+}
+
+func (s *state) pushCause(t EventType, c *call) {
+	ev := s.event(t, 0, c)
+	if c.endCode != 0 {
+		ev.Cause = strconv.Itoa(c.endCode) + " " + c.endReason
+	} else {
+		ev.Cause = c.endReason
+	}
+	s.push(ev)
+}
+
+// removeCall drops an ended appearance; the phone goes idle, and back on
+// hook, with its last.
+func (s *state) removeCall(c *call) {
+	for i, x := range s.calls {
+		if x == c {
+			s.calls = append(s.calls[:i], s.calls[i+1:]...)
+			break
+		}
+	}
+	if len(s.calls) == 0 {
+		fire(s.activity, evIdle)
+		if s.dialing == "" {
+			fire(s.hook, evHang)
+		}
+	}
+}
+
+func (s *state) onIncoming(in SIPIncoming) {
+	if s.call(in.Ref) != nil {
+		return
+	}
+	if s.dnd.Current() == DNDOn {
+		// A phone in DND turns callers away at once (486 Busy Here by
+		// default) and shows no appearance.
+		s.p.sig.Reject(in.Ref, s.p.cfg.RejectCode)
+		s.p.log.Info("incoming call rejected: DND", "from", in.RemoteURI, "code", s.p.cfg.RejectCode)
+		return
+	}
+	ln := in.Line
+	if s.lineN(ln) == nil {
+		ln = 1
+	}
+	c := s.newCall(in.Ref, ln, true)
+	c.callID = in.CallID
+	c.localURI, c.localDisplay = in.LocalURI, in.LocalDisplay
+	if l := s.lineN(ln); l != nil {
+		if c.localURI == "" {
+			c.localURI = l.cfg.URI()
+		}
+		if c.localDisplay == "" {
+			c.localDisplay = l.cfg.DisplayName
+		}
+	}
+	c.remoteURI, c.remoteDisplay = in.RemoteURI, in.RemoteDisplay
+	fire(c.fsm, evIncoming)
+	if l := s.lineN(ln); l != nil && l.cfg.AutoAnswer {
+		s.answer(c)
+	}
+}
+
+func (s *state) onCallStarted(in SIPCallStarted) {
+	c := s.call(in.Ref)
+	if c == nil {
+		return
+	}
+	c.callID = in.CallID
+	if in.RemoteURI != "" {
+		c.remoteURI = in.RemoteURI
+	}
+	if in.RemoteDisplay != "" {
+		c.remoteDisplay = in.RemoteDisplay
+	}
+	fire(c.fsm, evInvite)
+}
+
+func (s *state) onAnswered(in SIPAnswered) {
+	c := s.call(in.Ref)
+	if c == nil {
+		return
+	}
+	c.media = in.Media
+	if in.RemoteDisplay != "" && c.remoteDisplay == "" {
+		c.remoteDisplay = in.RemoteDisplay
+	}
+	c.answering = false
+	fire(c.fsm, evConnected)
+}
+
+func (s *state) onEnded(in SIPEnded) {
+	c := s.call(in.Ref)
+	if c == nil {
+		return
+	}
+	c.endCode, c.endReason = in.Code, in.Reason
+	if c.endReason == "" {
+		switch {
+		case in.Cancelled:
+			c.endReason = "cancelled by caller"
+		case in.ByRemote:
+			c.endReason = "remote hangup"
+		default:
+			c.endReason = "local hangup"
+		}
+	}
+	// An incoming call that ends before it was answered, other than by the
+	// user rejecting it, was missed.
+	c.missed = c.incoming && c.answered.IsZero() && (in.Cancelled || in.ByRemote)
+	fire(c.fsm, evEnd)
+	s.removeCall(c)
+}
+
+// answer asks the SIP side to answer a ringing call; Established fires when
+// it reports the call up.
+func (s *state) answer(c *call) {
+	if c.fsm.Current() != CallRinging || c.answering {
+		return
+	}
+	c.answering = true
+	fire(s.hook, evLift)
+	s.p.sig.Answer(c.ref)
+}
+
+// hangup ends a call from the user's side.
+func (s *state) hangup(c *call) {
+	switch c.fsm.Current() {
+	case CallRinging:
+		if !c.answering {
+			s.p.sig.Reject(c.ref, 603)
+			c.endCode, c.endReason = 603, "Decline"
+			break
+		}
+		fallthrough
+	default:
+		s.p.sig.Hangup(c.ref)
+	}
+}
+
+// dial places a call from line ln. The appearance is created now; Outgoing
+// Call fires when the SIP side reports the INVITE sent.
+func (s *state) dial(target string, ln int) error {
+	target = strings.TrimSpace(target)
+	if target == "" {
+		return errors.New("nothing to dial")
+	}
+	if s.p.sig == nil {
+		return ErrNoSIP
+	}
+	if s.lineN(ln) == nil {
+		return fmt.Errorf("line %d has no account", ln)
+	}
+	s.nextOut++
+	ref := CallRef("o" + strconv.Itoa(s.nextOut))
+	fire(s.hook, evLift)
+	c := s.newCall(ref, ln, false)
+	l := s.lineN(ln)
+	c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
+	c.remoteURI = targetURI(target, l.cfg.Server)
+	s.dialing = ""
+	s.lastDialed, s.lastDialLn = target, ln
+	s.p.sig.Dial(ref, ln, target)
+	return nil
+}
+
+// targetURI is how a dialled target will be addressed: a bare user goes to
+// the line's server.
+func targetURI(target, server string) string {
+	switch {
+	case strings.HasPrefix(target, "sip:"), strings.HasPrefix(target, "sips:"):
+		return target
+	case strings.Contains(target, "@"):
+		return "sip:" + target
+	}
+	return "sip:" + target + "@" + hostOnly(server)
+}
+
+func (s *state) dialNumber(in DialNumber) error {
+	ln := s.selected
+	if in.Account != "" {
+		n, err := s.lineForAccount(in.Account)
+		if err != nil {
+			return err
+		}
+		ln = n
+	}
+	return s.dial(in.Number, ln)
+}
+
+// lineForAccount finds the line of outgoing_uri "user@host" (spec §3.4).
+func (s *state) lineForAccount(acct string) (int, error) {
+	acct = strings.TrimPrefix(strings.TrimSpace(acct), "sip:")
+	user, host, hasHost := strings.Cut(acct, "@")
+	for _, l := range s.lines {
+		if l.cfg.User != user {
+			continue
+		}
+		if !hasHost || host == hostOnly(l.cfg.Server) || host == l.cfg.Server {
+			return l.n, nil
+		}
+	}
+	return 0, fmt.Errorf("no line has account %q", acct)
+}

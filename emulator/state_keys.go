@@ -1,0 +1,175 @@
+package emulator
+
+import (
+	"fmt"
+
+	"github.com/phonesim/phonesim/keypad"
+)
+
+// maxDialDigits bounds the predial buffer like a real LCD does.
+const maxDialDigits = 64
+
+// pressKey applies one key (spec §3.2). Keys whose features are not built
+// yet (hold, transfer, conference, menus, DSS, reboot, provisioning) are
+// accepted and do nothing.
+func (s *state) pressKey(k keypad.Key) error {
+	if !k.Valid() {
+		return fmt.Errorf("invalid key %d", int(k))
+	}
+	if d, ok := k.Digit(); ok {
+		return s.digit(d)
+	}
+	if n, ok := k.Line(); ok {
+		return s.lineKey(n)
+	}
+	if n, ok := k.SoftKey(); ok {
+		return s.softKey(n)
+	}
+	switch k {
+	case keypad.OK:
+		return s.confirm()
+	case keypad.Speaker, keypad.Headset:
+		return s.handsFree()
+	case keypad.X:
+		s.cancel()
+	case keypad.Redial:
+		if s.lastDialed == "" {
+			return fmt.Errorf("nothing to redial")
+		}
+		return s.dial(s.lastDialed, s.lastDialLn)
+	case keypad.DNDOn:
+		s.setDND(true)
+	case keypad.DNDOff:
+		s.setDND(false)
+	case keypad.VolumeUp:
+		s.volume = min(s.volume+1, 9)
+	case keypad.VolumeDown:
+		s.volume = max(s.volume-1, 0)
+	case keypad.Mute:
+		s.muted = !s.muted
+	case keypad.Msg:
+		if l := s.lineN(s.selected); l != nil && l.cfg.Voicemail != "" && len(s.calls) == 0 {
+			return s.dial(l.cfg.Voicemail, l.n)
+		}
+	}
+	return nil
+}
+
+func (s *state) ringing() *call {
+	for _, c := range s.calls {
+		if c.fsm.Current() == CallRinging {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *state) talking() *call {
+	for i := len(s.calls) - 1; i >= 0; i-- {
+		if s.calls[i].fsm.Current() == CallTalking {
+			return s.calls[i]
+		}
+	}
+	return nil
+}
+
+// digit: in a call it is an RFC 4733 DTMF digit; otherwise it goes into the
+// predial buffer.
+func (s *state) digit(d rune) error {
+	if c := s.talking(); c != nil {
+		s.p.sig.SendDTMF(c.ref, d)
+		return nil
+	}
+	if len(s.calls) > 0 {
+		return nil
+	}
+	if len(s.dialing) >= maxDialDigits {
+		return fmt.Errorf("number longer than %d digits", maxDialDigits)
+	}
+	s.dialing += string(d)
+	return nil
+}
+
+// confirm is OK/Enter: answer a ringing call, or send the typed number.
+func (s *state) confirm() error {
+	if c := s.ringing(); c != nil {
+		s.answer(c)
+		return nil
+	}
+	if s.dialing != "" && len(s.calls) == 0 {
+		return s.dial(s.dialing, s.selected)
+	}
+	return nil
+}
+
+// handsFree is the SPEAKER/HEADSET key: it answers a ringing call, hangs up
+// the hands-free call in focus, and otherwise toggles the hook (dial tone).
+// Typed digits wait for OK, as on the real phone.
+func (s *state) handsFree() error {
+	if c := s.ringing(); c != nil {
+		s.answer(c)
+		return nil
+	}
+	if len(s.calls) > 0 {
+		if c := s.focus(); c != nil {
+			s.hangup(c)
+		}
+		return nil
+	}
+	if s.hook.Current() == HookOn {
+		fire(s.hook, evLift)
+	} else {
+		s.dialing = ""
+		fire(s.hook, evHang)
+	}
+	return nil
+}
+
+// cancel is X: reject a ringing call, end the call in focus, or clear the
+// typed number and go back on hook.
+func (s *state) cancel() {
+	if c := s.ringing(); c != nil {
+		s.hangup(c)
+		return
+	}
+	if c := s.focus(); c != nil {
+		s.hangup(c)
+		return
+	}
+	s.dialing = ""
+	fire(s.hook, evHang)
+}
+
+// lineKey selects the line for the next call; idle, it also lifts the hook
+// on that line like a real line key.
+func (s *state) lineKey(n int) error {
+	if s.lineN(n) == nil {
+		return fmt.Errorf("line L%d has no account", n)
+	}
+	s.selected = n
+	if len(s.calls) == 0 {
+		fire(s.hook, evLift)
+	}
+	return nil
+}
+
+// softKey presses F1..F4; labels come from softKeyLabels.
+func (s *state) softKey(n int) error {
+	switch s.softKeyLabels()[n-1] {
+	case "Answer":
+		return s.confirm()
+	case "Reject", "End", "Cancel":
+		s.cancel()
+	case "Send":
+		return s.confirm()
+	case "Delete":
+		if d := s.dialing; d != "" {
+			s.dialing = d[:len(d)-1]
+		}
+	case "DND":
+		s.setDND(s.dnd.Current() != DNDOn)
+	case "Redial":
+		return s.pressKey(keypad.Redial)
+	}
+	return nil
+}
