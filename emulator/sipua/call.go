@@ -189,6 +189,7 @@ func (u *UA) runOutgoing(leg *callLeg, line int, target string) {
 		},
 	}
 	opts.WithCaller(lc.DisplayName, lc.User, hostOf(lc.Server))
+	opts.Headers = append(opts.Headers, sip.NewHeader("User-Agent", u.opts.UserAgent))
 	// The Call-ID is only known once sipgo builds the INVITE; report the
 	// call placed right before sending it.
 	if d.InviteRequest.CallID() == nil {

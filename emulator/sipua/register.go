@@ -124,6 +124,7 @@ func (r *registration) register(ctx context.Context, recipient sip.Uri) (*diago.
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	tx.Origin.AppendHeader(from)
 	tx.Origin.AppendHeader(&sip.ToHeader{Address: aor, Params: sip.NewParams()})
+	tx.Origin.AppendHeader(sip.NewHeader("User-Agent", r.ua.opts.UserAgent))
 	if c := tx.Origin.Contact(); c != nil {
 		c.Address.User = r.cfg.User
 	}

@@ -27,7 +27,7 @@ type Options struct {
 	Port      int    // SIP port; 0 picks a free one (see Addr)
 	Transport string // "udp" (default) or "tcp"
 	Lines     []emulator.LineConfig
-	UserAgent string // User-Agent header, e.g. "phonesim X4U 2.12.1"
+	UserAgent string // User-Agent header value, e.g. "phonesim/0.1.0 (X4U 2.12.1)"
 	Media     MediaOptions
 	// RequestTimeout bounds each REGISTER round trip (default 4s), so a
 	// registrar that went away is noticed quickly.
@@ -101,7 +101,14 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		}
 		port = p
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(u.opts.UserAgent), sipgo.WithUserAgentHostname(u.opts.IP))
+	// sipgo and diago use the UA name as the user part of From and
+	// Contact, so it must be a SIP user, not the product string; the
+	// User-Agent header is added to each request we send (RFC 3261 §20.41).
+	contactUser := "phonesim"
+	if len(u.opts.Lines) > 0 && u.opts.Lines[0].User != "" {
+		contactUser = u.opts.Lines[0].User
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(contactUser), sipgo.WithUserAgentHostname(u.opts.IP))
 	if err != nil {
 		return fmt.Errorf("sip: %w", err)
 	}

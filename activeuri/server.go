@@ -1,0 +1,362 @@
+// Package activeuri is each phone's own HTTP server: the Active URI commands
+// of spec §3 (/cgi-bin/ConfigManApp.com?key=OK, ?number=N&outgoing_uri=...),
+// the login that guards them, and a JSON status API.
+//
+// Spec §3: "The console sends GET http://PHONE_IP/cgi-bin/ConfigManApp.com?key=OK"
+// and "using the URI leads to the login screen first; after logging in with
+// the configured account and password (default admin/admin) the console can
+// operate the phone."
+//
+// Routes (every path is exact):
+//
+//	GET  /healthz                    no auth; 200 "ok"
+//	GET  /login                      no auth; the HTML login form
+//	POST /login                      no auth; user, password, next form fields
+//	POST /logout                     no auth; forgets the session cookie
+//	GET  /                           auth; a small index page
+//	GET  /cgi-bin/ConfigManApp.com   auth; Active URI (see handleCommand)
+//	GET  /api/status                 auth; JSON status (see handleStatus)
+//	GET  /api/events                 auth; server-sent events (see handleEvents)
+//
+// HEAD is accepted wherever GET is. Any other method answers 405 with an
+// Allow header; an unknown path answers 404 (after authentication, so that an
+// unauthenticated client sees 401 everywhere but /healthz and /login).
+//
+// Status codes. The server never answers 5xx on purpose, because CTI
+// software tends to retry 5xx blindly:
+//
+//	200  done
+//	303  after a successful POST /login
+//	400  the request is malformed (unknown key, bad number, bad query)
+//	401  no or wrong credentials (with WWW-Authenticate: Basic realm="phonesim")
+//	403  client IP not in Options.AllowIPs, or locked out after failed logins
+//	404  unknown path
+//	405  wrong method
+//	409  the phone refused the input (e.g. no line registered), is closed, or
+//	     its loop did not apply the input within Options.Timeout ("phone busy,
+//	     try again", with Retry-After: 1). 409 rather than 503 because the
+//	     request was fine and the conflict is with the phone's current state.
+//
+// A panic in a handler is a bug; it is logged with its stack and answered
+// 400 "internal error" (see recoverPanic) instead of a 5xx.
+package activeuri
+
+import (
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phonesim/phonesim/emulator"
+)
+
+// Options configure a Server. The zero value is usable: admin/admin, no
+// allow-list, 2 s loop timeout, lock-out after 5 failed logins a minute.
+type Options struct {
+	// User and Password are the login (spec §3: default admin/admin); each
+	// defaults on its own when empty.
+	User, Password string
+	// Logger, if nil, is slog.Default().
+	Logger *slog.Logger
+	// AllowIPs, if not empty, is the only set of client addresses served;
+	// every other client gets 403 "client IP not allowed", /healthz included.
+	AllowIPs []netip.Prefix
+	// Timeout bounds how long one request waits for the phone's loop to
+	// apply its inputs (all keys of a sequence together). Default 2 s.
+	Timeout time.Duration
+
+	// Lock-out, as on a real phone: after LockoutFailures failed logins
+	// (wrong Basic credentials or a wrong POST /login) from one client IP
+	// within LockoutWindow, that IP gets 403 for LockoutDuration, even with
+	// the right credentials. Defaults 5, 1 min, 60 s. A negative
+	// LockoutFailures turns lock-out off. Clients behind one proxy share
+	// one IP and so one counter.
+	LockoutFailures int
+	LockoutWindow   time.Duration
+	LockoutDuration time.Duration
+
+	// SessionTTL is how long a login cookie stays valid. Default 1 h.
+	SessionTTL time.Duration
+}
+
+// Defaults of Options, in one place.
+const (
+	DefaultUser            = "admin"
+	DefaultPassword        = "admin"
+	DefaultTimeout         = 2 * time.Second
+	DefaultLockoutFailures = 5
+	DefaultLockoutWindow   = time.Minute
+	DefaultLockoutDuration = 60 * time.Second
+	DefaultSessionTTL      = time.Hour
+)
+
+func (o *Options) initWithDefaults() {
+	if o.User == "" {
+		o.User = DefaultUser
+	}
+	if o.Password == "" {
+		o.Password = DefaultPassword
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.LockoutFailures == 0 {
+		o.LockoutFailures = DefaultLockoutFailures
+	}
+	if o.LockoutWindow <= 0 {
+		o.LockoutWindow = DefaultLockoutWindow
+	}
+	if o.LockoutDuration <= 0 {
+		o.LockoutDuration = DefaultLockoutDuration
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = DefaultSessionTTL
+	}
+}
+
+// Paths served.
+const (
+	PathCommand = "/cgi-bin/ConfigManApp.com" // spec §3: the fixed Active URI path
+	PathStatus  = "/api/status"
+	PathEvents  = "/api/events"
+	PathLogin   = "/login"
+	PathLogout  = "/logout"
+	PathHealth  = "/healthz"
+)
+
+// Server is one phone's HTTP server. It is an http.Handler; serve it with
+// net/http. Call Close before http.Server.Shutdown so that open event
+// streams end.
+type Server struct {
+	dev    emulator.Device
+	opts   Options
+	log    *slog.Logger
+	auth   *authenticator
+	routes map[string]route
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+type route struct {
+	methods []string // allowed methods; HEAD is implied by GET
+	public  bool     // served without authentication
+	handle  http.HandlerFunc
+}
+
+// New builds the server for one phone. d must not be nil.
+func New(d emulator.Device, opts Options) *Server {
+	if d == nil {
+		panic("activeuri.New: nil Device")
+	}
+	opts.initWithDefaults()
+	s := &Server{
+		dev:    d,
+		opts:   opts,
+		log:    opts.Logger.With("component", "activeuri"),
+		closed: make(chan struct{}),
+	}
+	s.auth = newAuthenticator(opts, d.Snapshot().Identity.Name, s.log, time.Now)
+	s.routes = map[string]route{
+		PathHealth:  {methods: []string{http.MethodGet}, public: true, handle: s.handleHealth},
+		PathLogin:   {methods: []string{http.MethodGet, http.MethodPost}, public: true, handle: s.handleLogin},
+		PathLogout:  {methods: []string{http.MethodPost}, public: true, handle: s.handleLogout},
+		"/":         {methods: []string{http.MethodGet}, handle: s.handleIndex},
+		PathCommand: {methods: []string{http.MethodGet}, handle: s.handleCommand},
+		PathStatus:  {methods: []string{http.MethodGet}, handle: s.handleStatus},
+		PathEvents:  {methods: []string{http.MethodGet}, handle: s.handleEvents},
+	}
+	return s
+}
+
+// Close ends every open /api/events stream. The Server keeps answering
+// other requests.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
+}
+
+// ServeHTTP implements http.Handler: allow-list, lock-out, authentication,
+// method check, then the route's handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw := &responseWriter{ResponseWriter: w}
+	defer s.recoverPanic(rw, r)
+	w = rw
+
+	client := clientAddr(r)
+	if !s.allowed(client) {
+		s.log.Debug("client IP not allowed", "client", r.RemoteAddr, "path", r.URL.Path)
+		httpError(w, http.StatusForbidden, "client IP not allowed: %s", displayAddr(client, r))
+		return
+	}
+	rt, found := s.routes[r.URL.Path]
+	if !found || !rt.public {
+		if !s.checkAuth(w, r, client) {
+			return
+		}
+	}
+	if !found {
+		httpError(w, http.StatusNotFound, "no such page: %s", r.URL.Path)
+		return
+	}
+	if !methodAllowed(rt.methods, r.Method) {
+		w.Header().Set("Allow", allowHeader(rt.methods))
+		httpError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s (allowed: %s)",
+			r.Method, r.URL.Path, allowHeader(rt.methods))
+		return
+	}
+	rt.handle(w, r)
+	s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rw.status, "client", r.RemoteAddr)
+}
+
+func methodAllowed(methods []string, m string) bool {
+	if m == http.MethodHead {
+		m = http.MethodGet
+	}
+	return slices.Contains(methods, m)
+}
+
+func allowHeader(methods []string) string {
+	out := slices.Clone(methods)
+	if slices.Contains(out, http.MethodGet) {
+		out = append(out, http.MethodHead)
+	}
+	return strings.Join(out, ", ")
+}
+
+// allowed applies Options.AllowIPs; an empty list allows everyone.
+func (s *Server) allowed(a netip.Addr) bool {
+	if len(s.opts.AllowIPs) == 0 {
+		return true
+	}
+	if !a.IsValid() {
+		return false
+	}
+	for _, p := range s.opts.AllowIPs {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientAddr is the peer address of the TCP connection (X-Forwarded-For is
+// not trusted: the allow-list and lock-out are about who connects). IPv4
+// addresses mapped into IPv6 are unmapped, zones dropped.
+func clientAddr(r *http.Request) netip.Addr {
+	var a netip.Addr
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		a = ap.Addr()
+	} else if p, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+		a = p
+	}
+	return a.Unmap().WithZone("")
+}
+
+func displayAddr(a netip.Addr, r *http.Request) string {
+	if a.IsValid() {
+		return a.String()
+	}
+	return fmt.Sprintf("%q", r.RemoteAddr)
+}
+
+// httpError answers a short text/plain message. Messages quote what the
+// client sent with %q; nosniff keeps browsers from reading them as HTML.
+func httpError(w http.ResponseWriter, code int, format string, args ...any) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, fmt.Sprintf(format, args...), code)
+}
+
+// writeText answers 200 text/plain.
+func writeText(w http.ResponseWriter, format string, args ...any) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
+// recoverPanic turns a panic in a handler into a logged bug report and a 400
+// "internal error" (never a 5xx, see the package comment). The handlers are
+// written so that no input can panic; FuzzActiveURI checks it.
+// http.ErrAbortHandler is passed on: it is how a handler aborts on purpose.
+func (s *Server) recoverPanic(w *responseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.log.Error("BUG: panic in Active URI handler", "panic", fmt.Sprint(v),
+		"method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,
+		"stack", string(debug.Stack()))
+	if w.wroteHeader {
+		// Too late for a status: cut the connection so the client sees an
+		// incomplete response rather than a complete-looking wrong one.
+		panic(http.ErrAbortHandler)
+	}
+	httpError(w, http.StatusBadRequest,
+		"internal error: phonesim could not handle this request (a bug, logged on the phone side)")
+}
+
+// responseWriter remembers whether the header went out (for recoverPanic)
+// and the status (for the log). Unwrap lets http.ResponseController reach
+// the real writer's Flush and SetWriteDeadline.
+type responseWriter struct {
+	http.ResponseWriter
+	wroteHeader bool
+	status      int
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.wroteHeader, w.status = true, code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.wroteHeader, w.status = true, http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeText(w, "ok")
+}
+
+var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Name}} — phonesim</title></head>
+<body>
+<h1>{{.Name}}</h1>
+<p>{{.Model}} {{.Firmware}} · MAC {{.MAC}} · IP {{.IP}}</p>
+<ul>
+<li><a href="/api/status">/api/status</a> — JSON status</li>
+<li><a href="/api/events">/api/events</a> — event stream</li>
+<li><code>/cgi-bin/ConfigManApp.com?key=OK</code> — press a key (Active URI)</li>
+<li><code>/cgi-bin/ConfigManApp.com?number=1002&amp;outgoing_uri=1001@host</code> — dial</li>
+</ul>
+<form method="post" action="/logout"><button type="submit">Log out</button></form>
+</body></html>
+`))
+
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := indexTemplate.Execute(w, s.dev.Snapshot().Identity); err != nil {
+		s.log.Debug("index page not written", "err", err)
+	}
+}

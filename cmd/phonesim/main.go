@@ -1,0 +1,137 @@
+// Command phonesim runs emulated SIP desk phones headless.
+//
+//	phonesim                      the demo: embedded registrar on 127.0.0.1:5060,
+//	                              phones 1001 (alice) and 1002 (bob) on 127.0.0.1
+//	phonesim --config FILE        the phones (and registrar) FILE describes
+//
+// It runs until SIGINT or SIGTERM, then hangs up, unregisters (Unregistered
+// fires) and exits 0. A bad configuration file exits 2 and starts nothing.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/fleet"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // could not start (port in use...)
+	exitUsage  = 2 // bad flags or configuration
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("phonesim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
+	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the file's log_level, else info)")
+	check := fs.Bool("check", false, "validate the configuration and exit")
+	version := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "phonesim: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *version {
+		fmt.Fprintln(stdout, "phonesim", fleet.Version)
+		return exitOK
+	}
+
+	var f *config.File
+	if *cfgPath == "" {
+		f = config.Demo()
+	} else {
+		var err error
+		if f, err = config.Load(*cfgPath); err != nil {
+			fmt.Fprintf(stderr, "phonesim: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *check {
+		fmt.Fprintf(stdout, "%s: ok (%d phones)\n", nameOr(*cfgPath, "demo"), len(f.Phones))
+		return exitOK
+	}
+	level := f.SlogLevel()
+	if *logLevel != "" {
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			fmt.Fprintf(stderr, "phonesim: --log-level %q: want debug, info, warn or error\n", *logLevel)
+			return exitUsage
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "phonesim: %v\n", err)
+		return exitFailed
+	}
+	printBanner(stdout, fl, *cfgPath == "")
+
+	<-ctx.Done()
+	log.Info("shutting down: hanging up and unregistering")
+	cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := fl.Close(cctx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Warn("shutdown", "error", err)
+	}
+	return exitOK
+}
+
+func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
+	if fl.Registrar != nil {
+		fmt.Fprintf(w, "registrar  sip:%s\n", fl.Registrar.Addr())
+	}
+	for _, m := range fl.Phones {
+		users := make([]string, 0, len(m.Config.Lines))
+		for _, l := range m.Config.Lines {
+			users = append(users, l.User)
+		}
+		fmt.Fprintf(w, "phone %-8s sip:%s lines %s\n", m.Config.Name, m.UA.Addr(), strings.Join(users, ","))
+		fmt.Fprintf(w, "  active uri  %s?key=OK\n", m.ActiveURI())
+		fmt.Fprintf(w, "  status      %s\n", m.StatusURL())
+	}
+	if demo && len(fl.Phones) >= 2 {
+		a, b := fl.Phones[0], fl.Phones[1]
+		fmt.Fprintf(w, "\ntry:\n  curl '%s?number=%s&outgoing_uri=%s@%s'   # %s calls %s\n",
+			a.ActiveURI(), b.Config.Lines[0].User, a.Config.Lines[0].User, hostOf(a.Config.Lines[0].Server), a.Config.Name, b.Config.Name)
+		fmt.Fprintf(w, "  curl '%s?key=OK'   # %s answers\n", b.ActiveURI(), b.Config.Name)
+		fmt.Fprintf(w, "  curl '%s?key=X'    # %s hangs up\n", a.ActiveURI(), a.Config.Name)
+	}
+	fmt.Fprintln(w, "\nCtrl-C hangs up, unregisters and exits.")
+}
+
+func hostOf(hostport string) string {
+	if i := strings.LastIndexByte(hostport, ':'); i > 0 && !strings.HasSuffix(hostport, "]") {
+		return hostport[:i]
+	}
+	return hostport
+}
+
+func nameOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,217 @@
+// Package fleet runs what a configuration file describes: the embedded
+// registrar, and for each phone its core, SIP side, Action URL sender and
+// HTTP server (Active URI, status API). cmd/phonesim and the integration
+// tests use it.
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/phonesim/phonesim/actionurl"
+	"github.com/phonesim/phonesim/activeuri"
+	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/emulator/sipua"
+	"github.com/phonesim/phonesim/registrar"
+)
+
+// Version is reported in User-Agent headers.
+const Version = "0.1.0"
+
+// Options tune a fleet beyond the file.
+type Options struct {
+	Logger *slog.Logger
+	// SIP timing for tests; zero means sipua's defaults.
+	RegisterRetryMin, RegisterRetryMax, RequestTimeout time.Duration
+}
+
+// Fleet is a running set of phones and, optionally, the embedded registrar.
+type Fleet struct {
+	Registrar *registrar.Registrar
+	Phones    []*Member
+	log       *slog.Logger
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Member is one running phone with its adapters.
+type Member struct {
+	Config config.Phone
+	Phone  *emulator.Phone
+	UA     *sipua.UA
+	Sender *actionurl.Sender
+	Web    *activeuri.Server
+	http   *http.Server
+	httpLn net.Listener
+	detach func()
+}
+
+// HTTPAddr is the phone's bound web address (host:port).
+func (m *Member) HTTPAddr() string { return m.httpLn.Addr().String() }
+
+// ActiveURI is the base URL of the phone's Active URI endpoint, with the
+// admin credentials in it as CTI software sends them.
+func (m *Member) ActiveURI() string {
+	return fmt.Sprintf("http://%s:%s@%s%s", m.Config.Admin.User, m.Config.Admin.Password, m.HTTPAddr(), activeuri.PathCommand)
+}
+
+// StatusURL is the phone's status API URL.
+func (m *Member) StatusURL() string {
+	return fmt.Sprintf("http://%s:%s@%s%s", m.Config.Admin.User, m.Config.Admin.Password, m.HTTPAddr(), activeuri.PathStatus)
+}
+
+// Start brings the fleet up: the registrar first, then each phone (HTTP
+// server, Action URL sender, SIP), each firing Setup Completed. On error
+// whatever started is stopped again.
+func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	fl := &Fleet{log: log}
+	if f.Registrar != nil {
+		r, err := registrar.New(registrar.Config{
+			Listen: f.Registrar.Listen,
+			Users:  f.Registrar.Users,
+			Realm:  f.Registrar.Realm,
+			Logger: log.With("component", "registrar"),
+		})
+		if err == nil {
+			err = r.Start(ctx)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("registrar: %w", err)
+		}
+		fl.Registrar = r
+	}
+	for i := range f.Phones {
+		m, err := startPhone(ctx, f, &f.Phones[i], opts, log)
+		if err != nil {
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = fl.Close(cctx)
+			cancel()
+			return nil, fmt.Errorf("phone %s: %w", f.Phones[i].Name, err)
+		}
+		fl.Phones = append(fl.Phones, m)
+	}
+	return fl, nil
+}
+
+func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Options, log *slog.Logger) (*Member, error) {
+	plog := log.With("phone", pc.Name)
+	ecfg := pc.EmulatorConfig()
+	ecfg.Logger = log
+	transport := "udp"
+	if len(pc.Lines) > 0 && pc.Lines[0].Transport != "" {
+		transport = pc.Lines[0].Transport
+	}
+	ua := sipua.New(sipua.Options{
+		IP:             pc.IP,
+		Port:           pc.SIPPort,
+		Transport:      transport,
+		Lines:          ecfg.Lines,
+		UserAgent:      fmt.Sprintf("phonesim/%s (%s %s)", Version, pc.Model, pc.Firmware),
+		Media:          sipua.MediaOptions{Play: pc.Media.Play, RecordDir: pc.Media.RecordDir},
+		RequestTimeout: opts.RequestTimeout,
+		RetryMin:       opts.RegisterRetryMin,
+		RetryMax:       opts.RegisterRetryMax,
+		Logger:         log,
+	})
+	phone := emulator.New(ecfg, ua)
+	m := &Member{Config: *pc, Phone: phone, UA: ua}
+
+	sender, err := actionurl.NewSender(actionurl.Config{
+		URLs:    pc.ActionURL,
+		Timeout: f.ActionURLTimeout,
+		Logger:  plog,
+		Version: Version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Sender = sender
+	m.detach = sender.Attach(phone)
+
+	m.Web = activeuri.New(phone, activeuri.Options{
+		User:     pc.Admin.User,
+		Password: pc.Admin.Password,
+		Logger:   plog,
+	})
+	ln, err := net.Listen("tcp", pc.HTTPAddr())
+	if err != nil {
+		sender.Close()
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	m.httpLn = ln
+	m.http = &http.Server{Handler: m.Web, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			plog.Error("http server", "error", err)
+		}
+	}()
+	if err := phone.Start(ctx); err != nil {
+		_ = m.http.Close()
+		m.Web.Close()
+		sender.Close()
+		return nil, err
+	}
+	if pc.DND {
+		phone.Post(emulator.SetDND{On: true})
+	}
+	return m, nil
+}
+
+// Close stops every phone (hang up, unregister: Unregistered fires and is
+// sent), waits for their Action URLs, then stops the registrar.
+func (fl *Fleet) Close(ctx context.Context) error {
+	fl.closeOnce.Do(func() {
+		var errs []error
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, m := range fl.Phones {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := m.close(ctx)
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if fl.Registrar != nil {
+			errs = append(errs, fl.Registrar.Close())
+		}
+		fl.closeErr = errors.Join(errs...)
+	})
+	return fl.closeErr
+}
+
+func (m *Member) close(ctx context.Context) error {
+	err := m.Phone.Close(ctx) // delivers every event, Unregistered included
+	m.Sender.Close()          // after the phone, so the last GETs go out
+	m.Web.Close()
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if e := m.http.Shutdown(sctx); e != nil {
+		_ = m.http.Close()
+	}
+	return err
+}
+
+// Phone returns the member called name, or nil.
+func (fl *Fleet) Phone(name string) *Member {
+	for _, m := range fl.Phones {
+		if m.Config.Name == name {
+			return m
+		}
+	}
+	return nil
+}
