@@ -106,6 +106,8 @@ func (s *Server) refused(w http.ResponseWriter, what string, err error) {
 		httpError(w, http.StatusConflict, "phone busy, try again: %s not applied within %v", what, s.opts.Timeout)
 	case errors.Is(err, context.Canceled):
 		httpError(w, http.StatusConflict, "request cancelled: %s", what)
+	case errors.Is(err, emulator.ErrUnknownAccount):
+		httpError(w, http.StatusBadRequest, "bad outgoing_uri: %v", err)
 	case errors.Is(err, emulator.ErrClosed):
 		httpError(w, http.StatusConflict, "phone is closed: %s not applied", what)
 	default:

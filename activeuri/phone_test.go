@@ -98,8 +98,9 @@ func TestPhoneRefusesDialWithoutSIP(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusConflict)
 	wantContains(t, "body", body, "dialing 1002 from 1001@127.0.0.1", emulator.ErrNoSIP.Error())
 
+	// An account no line has is the request's fault: 400 naming it.
 	resp, body = s.get(t, PathCommand+"?number=1002&outgoing_uri=9999@127.0.0.1", admin)
-	wantStatus(t, resp, body, http.StatusConflict)
+	wantStatus(t, resp, body, http.StatusBadRequest)
 	wantContains(t, "body", body, "9999@127.0.0.1")
 }
 

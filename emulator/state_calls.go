@@ -14,6 +14,10 @@ import (
 // ErrNoSIP is returned when a call is asked of a phone with no SIP side.
 var ErrNoSIP = errors.New("phone has no SIP signaling")
 
+// ErrUnknownAccount is returned when outgoing_uri names no line's account
+// (spec §3.4); it is the request's fault, not the phone's.
+var ErrUnknownAccount = errors.New("no line has that account")
+
 func (s *state) onRegistration(in SIPRegistration) {
 	l := s.lineN(in.Line)
 	if l == nil {
@@ -262,5 +266,5 @@ func (s *state) lineForAccount(acct string) (int, error) {
 			return l.n, nil
 		}
 	}
-	return 0, fmt.Errorf("no line has account %q", acct)
+	return 0, fmt.Errorf("%w: %q", ErrUnknownAccount, acct)
 }

@@ -1,0 +1,207 @@
+// Package integration runs whole phones (fleet: core, SIP, Action URL,
+// Active URI) against real peers on loopback: the embedded registrar,
+// SIPp, Kamailio and baresip, and a real HTTP server receiving Action URLs.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/fleet"
+	"github.com/phonesim/phonesim/internal/peers"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// hit is one Action URL GET as the CTI server received it.
+type hit struct {
+	Event string     // the path's last element: the event key
+	Query url.Values // the expanded variables
+	At    time.Time
+}
+
+// ctiServer is a CTI application's HTTP server: it records every Action URL
+// GET. Each phone's action_url points every event at /<event key>?vars.
+type ctiServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	hits []hit
+	wake chan struct{}
+}
+
+func newCTIServer(t *testing.T) *ctiServer {
+	t.Helper()
+	c := &ctiServer{wake: make(chan struct{}, 1)}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.hits = append(c.hits, hit{Event: strings.TrimPrefix(r.URL.Path, "/"), Query: r.URL.Query(), At: time.Now()})
+		c.mu.Unlock()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// allEvents sends every event with every variable to the CTI server.
+func (c *ctiServer) allEvents() config.ActionURLs {
+	var q []string
+	for _, v := range emulator.VarNames {
+		q = append(q, v+"=$"+v)
+	}
+	urls := config.ActionURLs{}
+	for _, ev := range emulator.ActionEvents() {
+		urls[ev] = c.URL + "/" + ev.Key() + "?" + strings.Join(q, "&")
+	}
+	return urls
+}
+
+// wait returns the n-th (1-based) GET for event key, waiting up to timeout.
+func (c *ctiServer) wait(t *testing.T, key string, timeout time.Duration) hit {
+	t.Helper()
+	return c.waitN(t, key, 1, timeout)
+}
+
+func (c *ctiServer) waitN(t *testing.T, key string, n int, timeout time.Duration) hit {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		c.mu.Lock()
+		seen := 0
+		for _, h := range c.hits {
+			if h.Event == key {
+				seen++
+				if seen == n {
+					c.mu.Unlock()
+					return h
+				}
+			}
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.wake:
+		case <-deadline:
+			t.Fatalf("Action URL %s #%d not received within %s; got %v", key, n, timeout, c.events())
+		}
+	}
+}
+
+func (c *ctiServer) count(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, h := range c.hits {
+		if h.Event == key {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *ctiServer) events() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, h := range c.hits {
+		out = append(out, h.Event)
+	}
+	return out
+}
+
+// phoneConfig is one phone on its own loopback address, its lines going to
+// server, all events to cti.
+func phoneConfig(t *testing.T, name string, cti *ctiServer, lines ...config.Line) config.Phone {
+	t.Helper()
+	ip := peers.LoopbackIP(t)
+	for i := range lines {
+		if lines[i].Expires == 0 {
+			lines[i].Expires = 60
+		}
+	}
+	p := config.Phone{
+		Name:     name,
+		IP:       ip,
+		SIPPort:  peers.FreePort(t, "udp", ip),
+		HTTPPort: peers.FreePort(t, "tcp", ip),
+		MAC:      "00:a8:59:00:10:01",
+		Model:    "X4U",
+		Firmware: "2.12.1",
+		Admin:    config.Admin{User: "admin", Password: "admin"},
+		Lines:    lines,
+	}
+	if cti != nil {
+		p.ActionURL = cti.allEvents()
+	}
+	return p
+}
+
+// startFleet runs f with fast SIP timing; cleanup closes it.
+func startFleet(t *testing.T, f *config.File) *fleet.Fleet {
+	t.Helper()
+	if f.ActionURLTimeout == 0 {
+		f.ActionURLTimeout = 2 * time.Second
+	}
+	fl, err := fleet.Start(context.Background(), f, fleet.Options{
+		RegisterRetryMin: 200 * time.Millisecond,
+		RegisterRetryMax: time.Second,
+		RequestTimeout:   time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := fl.Close(ctx); err != nil {
+			t.Logf("fleet close: %v", err)
+		}
+	})
+	return fl
+}
+
+// activeURI sends an Active URI command as CTI software does and returns
+// the status and body.
+func activeURI(t *testing.T, m *fleet.Member, query string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(m.ActiveURI() + "?" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func mustActiveURI(t *testing.T, m *fleet.Member, query string) {
+	t.Helper()
+	if code, body := activeURI(t, m, query); code != http.StatusOK {
+		t.Fatalf("Active URI %s: %d %s", query, code, body)
+	}
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sipURI(user, hostport string) string { return fmt.Sprintf("sip:%s@%s", user, hostport) }
