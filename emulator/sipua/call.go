@@ -163,7 +163,7 @@ func (u *UA) runOutgoing(leg *callLeg, line int, target string) {
 		return
 	}
 	defer d.Close()
-	started := emulator.SIPCallStarted{Ref: ref, RemoteURI: uriString(recipient)}
+	started := emulator.SIPCallStarted{Ref: ref}
 	if cid := d.InviteRequest.CallID(); cid != nil {
 		started.CallID = cid.Value()
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -131,6 +132,7 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		_ = ua.Close()
 		return fmt.Errorf("sip: listen %s/%s: %w", u.Addr(), u.opts.Transport, err)
 	}
+	u.waitListening()
 	for i, l := range u.opts.Lines {
 		r := &registration{ua: u, line: i + 1, cfg: l, done: make(chan struct{})}
 		u.regs = append(u.regs, r)
@@ -141,6 +143,27 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		}()
 	}
 	return nil
+}
+
+// waitListening waits until sipgo's transport layer has the listening
+// socket in its pool. diago's ServeBackground returns on sipgo's "listen
+// ready" signal, which comes just before the socket is added; a REGISTER
+// sent in between makes sipgo bind a second socket to the same port and
+// fail with "address already in use".
+func (u *UA) waitListening() {
+	tl := u.ua.TransportLayer()
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if u.opts.Transport == "udp" {
+			if c, err := tl.GetConnection("udp", u.Addr()); err == nil && c != nil {
+				return
+			}
+		} else if slices.Contains(tl.ListenPorts(u.opts.Transport), u.port) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	u.log.Warn("SIP socket not in sipgo's pool after 1s; registering anyway")
 }
 
 // Stop implements emulator.Signaling: hang up, unregister, close.

@@ -1,0 +1,135 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/internal/peers"
+	"github.com/phonesim/phonesim/registrar"
+)
+
+// embeddedRegistrar runs the embedded registrar on its own loopback address.
+func embeddedRegistrar(t *testing.T, users map[string]string) *registrar.Registrar {
+	t.Helper()
+	ip := peers.LoopbackIP(t)
+	r, err := registrar.New(registrar.Config{Listen: fmt.Sprintf("%s:%d", ip, peers.FreePort(t, "udp", ip)), Users: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+// The demo flow: two phones on the embedded registrar; an Active URI
+// number=... call connects with RTP both ways and key=X ends it.
+func TestTwoPhonesCallThroughEmbeddedRegistrar(t *testing.T) {
+	cti := newCTIServer(t)
+	reg := embeddedRegistrar(t, map[string]string{"1001": "secret1", "1002": "secret2"})
+	alice := phoneConfig(t, "alice", cti, config.Line{User: "1001", Password: "secret1", Server: reg.Addr(), DisplayName: "Alice"})
+	bobCTI := newCTIServer(t)
+	bob := phoneConfig(t, "bob", bobCTI, config.Line{User: "1002", Password: "secret2", Server: reg.Addr(), DisplayName: "Bob"})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
+	a, b := fl.Phone("alice"), fl.Phone("bob")
+
+	cti.wait(t, "registered", 5*time.Second)
+	bobCTI.wait(t, "registered", 5*time.Second)
+	host := reg.Addr()[:len(reg.Addr())-len(fmt.Sprint(portOf(reg.Addr())))-1]
+	mustActiveURI(t, a, "number=1002&outgoing_uri=1001@"+host)
+	out := cti.wait(t, "outgoing_call", 5*time.Second)
+	if got := out.Query.Get("local"); got != sipURI("1002", host) {
+		t.Errorf("Outgoing Call $local = %q, want the called party %s", got, sipURI("1002", host))
+	}
+	if out.Query.Get("remote") != "" {
+		t.Errorf("$remote is for incoming calls only, got %q", out.Query.Get("remote"))
+	}
+	in := bobCTI.wait(t, "incoming_call", 5*time.Second)
+	if in.Query.Get("remote") != sipURI("1001", host) || in.Query.Get("display_remote") != "Alice" {
+		t.Errorf("Incoming Call vars %v", in.Query)
+	}
+	if in.Query.Get("call_id") != out.Query.Get("call_id") {
+		t.Errorf("Call-ID differs across the proxy: %q vs %q", in.Query.Get("call_id"), out.Query.Get("call_id"))
+	}
+	mustActiveURI(t, b, "key=OK")
+	cti.wait(t, "established", 5*time.Second)
+	bobCTI.wait(t, "established", 5*time.Second)
+	waitFor(t, "RTP both ways", 5*time.Second, func() bool {
+		sa, sb := a.Phone.Snapshot(), b.Phone.Snapshot()
+		return len(sa.Calls) == 1 && len(sb.Calls) == 1 &&
+			sa.Calls[0].RTPIn > 10 && sa.Calls[0].RTPOut > 10 && sb.Calls[0].RTPIn > 10 && sb.Calls[0].RTPOut > 10
+	})
+	mustActiveURI(t, a, "key=X")
+	cti.wait(t, "terminated", 5*time.Second)
+	bobCTI.wait(t, "terminated", 5*time.Second)
+	bobCTI.wait(t, "busy_to_idle", 5*time.Second)
+}
+
+// A wrong password gives Registration Failed, and no Registered.
+func TestWrongPasswordGivesRegistrationFailed(t *testing.T) {
+	cti := newCTIServer(t)
+	reg := embeddedRegistrar(t, map[string]string{"1001": "right"})
+	p := phoneConfig(t, "desk", cti, config.Line{User: "1001", Password: "wrong", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{p}})
+	cti.wait(t, "registration_failed", 5*time.Second)
+	// Retries keep failing without a new event per retry.
+	time.Sleep(600 * time.Millisecond)
+	if n := cti.count("registered"); n != 0 {
+		t.Fatalf("Registered fired with a wrong password")
+	}
+	if n := cti.count("registration_failed"); n != 1 {
+		t.Errorf("Registration Failed fired %d times for one failure streak", n)
+	}
+	l := fl.Phones[0].Phone.Snapshot().Lines[0]
+	if l.Registration != "failed" || (l.LastCode != 401 && l.LastCode != 403) {
+		t.Errorf("line status %+v", l)
+	}
+}
+
+// A registrar that goes away and comes back gives Registration Failed,
+// then Registered, without a restart of the phone.
+func TestRegistrarOutageAndRecovery(t *testing.T) {
+	cti := newCTIServer(t)
+	ip := peers.LoopbackIP(t)
+	addr := fmt.Sprintf("%s:%d", ip, peers.FreePort(t, "udp", ip))
+	users := map[string]string{"1001": "pw"}
+	start := func() *registrar.Registrar {
+		r, err := registrar.New(registrar.Config{Listen: addr, Users: users})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	reg := start()
+	// Expires 2 s: the phone refreshes every 1.5 s.
+	p := phoneConfig(t, "desk", cti, config.Line{User: "1001", Password: "pw", Server: addr, Expires: 2})
+	startFleet(t, &config.File{Phones: []config.Phone{p}})
+	cti.wait(t, "registered", 5*time.Second)
+
+	if err := reg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cti.wait(t, "registration_failed", 10*time.Second)
+	reg = start()
+	t.Cleanup(func() { _ = reg.Close() })
+	cti.waitN(t, "registered", 2, 10*time.Second)
+	assertOrder(t, cti.events(), []string{"setup_completed", "registered", "registration_failed", "registered"})
+}
+
+func portOf(hostport string) int {
+	var p int
+	for i := len(hostport) - 1; i >= 0; i-- {
+		if hostport[i] == ':' {
+			fmt.Sscan(hostport[i+1:], &p)
+			break
+		}
+	}
+	return p
+}
