@@ -16,10 +16,10 @@ type Key int
 
 // The keys of spec §3.2, in the order the spec lists them.
 const (
-	None Key = iota
-	OK       // "ok", "OK", "Enter": confirm key
-	Speaker  // "Speaker": hands-free key; also answers a ringing call
-	Transfer // "F_TRANSFER"
+	None     Key = iota
+	OK           // "ok", "OK", "Enter": confirm key
+	Speaker      // "Speaker": hands-free key; also answers a ringing call
+	Transfer     // "F_TRANSFER"
 	VolumeUp
 	VolumeDown
 	Mute
