@@ -48,7 +48,9 @@ func (f *fanout) subscribe(fn func(Event)) (cancel func()) {
 				}
 				fn(ev)
 			}
-			if len(buf) == 0 && s.box.isClosed() {
+			// Closed and drained: done. (A close that landed while this
+			// batch ran used up the single wake-up, so do not wait again.)
+			if s.box.isClosed() {
 				return
 			}
 		}

@@ -174,7 +174,7 @@ func (p *Phone) loop() {
 			p.run(buf[i])
 			buf[i] = job{}
 		}
-		if len(buf) == 0 && p.box.isClosed() {
+		if p.box.isClosed() { // closed and drained
 			return
 		}
 	}

@@ -280,3 +280,39 @@ func equal(a, b []emulator.EventType) bool {
 	}
 	return true
 }
+
+// Close waits until a slow subscriber has seen every event, even when the
+// close lands while it is busy with an earlier batch.
+func TestCloseDrainsSlowSubscriber(t *testing.T) {
+	p := emulator.New(emulator.Config{Identity: emulator.Identity{Name: "slow"}}, nil)
+	var mu sync.Mutex
+	var seen []emulator.EventType
+	p.Subscribe(func(e emulator.Event) {
+		time.Sleep(30 * time.Millisecond)
+		mu.Lock()
+		seen = append(seen, e.Type)
+		mu.Unlock()
+	})
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		p.Post(emulator.SetDND{On: i%2 == 0})
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = p.Close(context.Background())
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hung with a slow subscriber")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []emulator.EventType{emulator.EventSetupCompleted, emulator.EventDNDOn, emulator.EventDNDOff, emulator.EventDNDOn}
+	if !equal(seen, want) {
+		t.Fatalf("subscriber saw %v before Close returned, want %v", seen, want)
+	}
+}

@@ -15,10 +15,13 @@ type CallRef string
 // the loop: an implementation starts the work and later reports the outcome by
 // posting one of the SIP* inputs below to the Poster given to Start.
 type Signaling interface {
-	// Start binds the phone's SIP and RTP sockets, starts serving incoming
-	// requests and starts registering every line. It returns when the
-	// sockets are bound (or failed to bind).
+	// Start binds the phone's SIP sockets and starts serving incoming
+	// requests. It returns when the sockets are bound (or failed to bind).
 	Start(ctx context.Context, to Poster) error
+	// Register starts keeping every line registered (posting
+	// SIPRegistration as it goes). The phone calls it once it has fired
+	// Setup Completed, as a booting phone registers after start-up.
+	Register()
 	// Dial places a call from line (1-based) to target, which is a user
 	// ("1002"), user@host, or a full sip: URI.
 	Dial(ref CallRef, line int, target string)

@@ -149,7 +149,14 @@ func (s *state) apply(in Input) error {
 	return nil
 }
 
-func (s *state) setupCompleted() { s.emit(EventSetupCompleted, 0, nil) }
+// setupCompleted fires Setup Completed, then lets the lines register, so
+// a CTI server always sees the boot before any registration.
+func (s *state) setupCompleted() {
+	s.emit(EventSetupCompleted, 0, nil)
+	if s.p.sig != nil {
+		s.p.sig.Register()
+	}
+}
 
 func (s *state) setDND(on bool) {
 	if on {

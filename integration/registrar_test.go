@@ -133,3 +133,50 @@ func portOf(hostport string) int {
 	}
 	return p
 }
+
+// Dialling with keys (key=SPEAKER;1;0;0;2;OK as the issue writes it),
+// answering with the soft key F1, an RFC 4733 digit during the call, and
+// RD redialling the last number.
+func TestKeypadDialingSoftKeyAnswerDTMFAndRedial(t *testing.T) {
+	cti := newCTIServer(t)
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2"})
+	alice := phoneConfig(t, "alice", cti, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
+	bobCTI := newCTIServer(t)
+	bob := phoneConfig(t, "bob", bobCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
+	a, b := fl.Phone("alice"), fl.Phone("bob")
+	cti.wait(t, "registered", 5*time.Second)
+	bobCTI.wait(t, "registered", 5*time.Second)
+
+	mustActiveURI(t, a, "key=SPEAKER;1;0;0;2;OK")
+	bobCTI.wait(t, "incoming_call", 5*time.Second)
+	if sk := b.Phone.Snapshot().LCD.SoftKeys; sk[0] != "Answer" || sk[3] != "Reject" {
+		t.Fatalf("ringing soft keys %q", sk)
+	}
+	mustActiveURI(t, b, "key=F1")
+	bobCTI.wait(t, "established", 5*time.Second)
+	cti.wait(t, "established", 5*time.Second)
+
+	mustActiveURI(t, a, "key=5;POUND")
+	waitFor(t, "two RFC 4733 digits at bob", 5*time.Second, func() bool {
+		s := b.Phone.Snapshot()
+		return len(s.Calls) == 1 && s.Calls[0].DTMFIn == 2
+	})
+	// alice counts a digit once its last end packet is out.
+	waitFor(t, "alice to count two digits sent", 5*time.Second, func() bool {
+		s := a.Phone.Snapshot()
+		return len(s.Calls) == 1 && s.Calls[0].DTMFOut == 2
+	})
+	mustActiveURI(t, b, "key=X")
+	cti.wait(t, "terminated", 5*time.Second)
+	cti.wait(t, "busy_to_idle", 5*time.Second)
+
+	mustActiveURI(t, a, "key=RD")
+	bobCTI.waitN(t, "incoming_call", 2, 5*time.Second)
+	// Bob rejects with X: alice's call fails and ends.
+	mustActiveURI(t, b, "key=X")
+	cti.waitN(t, "terminated", 2, 5*time.Second)
+	if n := bobCTI.count("missed_call"); n != 0 {
+		t.Errorf("a call bob rejected counted as missed")
+	}
+}

@@ -57,6 +57,7 @@ func (m MediaOptions) source() ([]byte, string, error) {
 type callMedia struct {
 	stats *emulator.MediaStats
 	dtmf  *diago.DTMFWriter
+	digit chan rune // digits waiting to be sent, in order
 	med   *diago.DialogMedia
 	wg    sync.WaitGroup
 	once  sync.Once
@@ -77,7 +78,7 @@ func (c countingWriter) Write(b []byte) (int, error) {
 }
 
 func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia {
-	m := &callMedia{stats: &emulator.MediaStats{}, med: med, done: make(chan struct{})}
+	m := &callMedia{stats: &emulator.MediaStats{}, med: med, done: make(chan struct{}), digit: make(chan rune, 64)}
 	codec := media.CodecAudioFromSession(med.MediaSession())
 	m.stats.Codec.Store(strings.ToUpper(codec.Name))
 
@@ -89,10 +90,14 @@ func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia
 		med.SetAudioWriter(countingWriter{w: w, s: m.stats})
 	}
 
-	m.wg.Add(2)
+	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
 		u.play(ref, m)
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.sendDigits()
 	}()
 	go func() {
 		defer m.wg.Done()
@@ -155,12 +160,28 @@ func (u *UA) listen(ref emulator.CallRef, m *callMedia, codec media.Codec) {
 	}
 }
 
+// sendDTMF queues a digit; it never blocks the phone's loop (one RFC 4733
+// event takes several 20 ms packets to send).
 func (m *callMedia) sendDTMF(d rune) {
-	if m.dtmf == nil {
-		return
+	select {
+	case m.digit <- d:
+	default: // more than 64 digits pending: drop, as a full keypad buffer would
 	}
-	if err := m.dtmf.WriteDTMF(d); err == nil {
-		m.stats.DTMFOut.Add(1)
+}
+
+func (m *callMedia) sendDigits() {
+	for {
+		select {
+		case <-m.done:
+			return
+		case d := <-m.digit:
+			if m.dtmf == nil {
+				continue
+			}
+			if err := m.dtmf.WriteDTMF(d); err == nil {
+				m.stats.DTMFOut.Add(1)
+			}
+		}
 	}
 }
 

@@ -73,6 +73,7 @@ type UA struct {
 	ctx   context.Context // lives from Start to Stop
 	stop  context.CancelFunc
 	calls sync.Map // emulator.CallRef -> *callLeg
+	regMu sync.Mutex
 	regs  []*registration
 	wg    sync.WaitGroup
 	inSeq atomic.Uint64
@@ -133,6 +134,17 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		return fmt.Errorf("sip: listen %s/%s: %w", u.Addr(), u.opts.Transport, err)
 	}
 	u.waitListening()
+	return nil
+}
+
+// Register implements emulator.Signaling: one goroutine per line keeps it
+// registered until Stop.
+func (u *UA) Register() {
+	u.regMu.Lock()
+	defer u.regMu.Unlock()
+	if u.regs != nil || u.ctx.Err() != nil {
+		return
+	}
 	for i, l := range u.opts.Lines {
 		r := &registration{ua: u, line: i + 1, cfg: l, done: make(chan struct{})}
 		u.regs = append(u.regs, r)
@@ -142,7 +154,6 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 			r.run(u.ctx)
 		}()
 	}
-	return nil
 }
 
 // waitListening waits until sipgo's transport layer has the listening
@@ -178,10 +189,14 @@ func (u *UA) Stop(ctx context.Context) error {
 	// Give the call goroutines a moment to send their BYE/CANCEL.
 	waitCalls(ctx, &u.calls, 2*time.Second)
 	var errs []error
-	for _, r := range u.regs {
+	u.regMu.Lock()
+	regs := u.regs
+	u.regs = []*registration{} // non-nil: no Register after Stop
+	u.regMu.Unlock()
+	for _, r := range regs {
 		r.halt()
 	}
-	for _, r := range u.regs {
+	for _, r := range regs {
 		<-r.done
 		if err := r.unregister(ctx); err != nil {
 			errs = append(errs, err)
