@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/diago/media"
+
 	"github.com/phonesim/phonesim/actionurl"
 	"github.com/phonesim/phonesim/activeuri"
 	"github.com/phonesim/phonesim/config"
@@ -76,6 +78,8 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 		log = slog.Default()
 	}
 	fl := &Fleet{log: log}
+	f.ApplyDefaults() // files from config.Load have them; files built in code may not
+	setRTPPorts(f)
 	if f.Registrar != nil {
 		r, err := registrar.New(registrar.Config{
 			Listen: f.Registrar.Listen,
@@ -214,4 +218,26 @@ func (fl *Fleet) Phone(name string) *Member {
 		}
 	}
 	return nil
+}
+
+// setRTPPorts applies the phones' rtp_ports. diago's RTP port range is one
+// setting per process (media.RTPPortStart/End), so a fleet uses the span of
+// every phone's range; phones without one leave diago's default.
+func setRTPPorts(f *config.File) {
+	low, high := 0, 0
+	for i := range f.Phones {
+		l, h, ok := f.Phones[i].RTPPortRange()
+		if !ok {
+			continue
+		}
+		if low == 0 || l < low {
+			low = l
+		}
+		if h > high {
+			high = h
+		}
+	}
+	if low != 0 {
+		media.RTPPortStart, media.RTPPortEnd = low, high
+	}
 }
