@@ -79,6 +79,11 @@ type testPhone struct {
 
 func startPhone(t *testing.T, name, ip, user, server string) *testPhone {
 	t.Helper()
+	return startPhoneTB(t, name, ip, user, server)
+}
+
+func startPhoneTB(t testing.TB, name, ip, user, server string) *testPhone {
+	t.Helper()
 	lines := []emulator.LineConfig{{User: user, Password: "pw", Server: server, DisplayName: name, Expires: time.Minute}}
 	ua := sipua.New(sipua.Options{IP: ip, Lines: lines, RetryMin: 200 * time.Millisecond, RetryMax: time.Second, RequestTimeout: time.Second})
 	p := emulator.New(emulator.Config{

@@ -115,8 +115,10 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		return fmt.Errorf("sip: %w", err)
 	}
 	u.ua, u.to, u.port = ua, to, port
+	u.log = u.opts.Logger.With("sip", u.Addr())
 	u.dg = diago.NewDiago(ua,
 		diago.WithLogger(u.log),
+		diago.WithServerRequestMiddleware(guard(u.log)),
 		diago.WithTransport(diago.Transport{
 			Transport:    u.opts.Transport,
 			BindHost:     u.opts.IP,
