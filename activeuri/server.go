@@ -83,6 +83,9 @@ type Options struct {
 
 	// SessionTTL is how long a login cookie stays valid. Default 1 h.
 	SessionTTL time.Duration
+	// Metrics, if set, is served at /metrics without authentication
+	// (a Prometheus handler).
+	Metrics http.Handler
 }
 
 // Defaults of Options, in one place.
@@ -131,6 +134,7 @@ const (
 	PathLogin   = "/login"
 	PathLogout  = "/logout"
 	PathHealth  = "/healthz"
+	PathMetrics = "/metrics" // served only when Options.Metrics is set
 )
 
 // Server is one phone's HTTP server. It is an http.Handler; serve it with
@@ -174,6 +178,10 @@ func New(d emulator.Device, opts Options) *Server {
 		PathCommand: {methods: []string{http.MethodGet}, handle: s.handleCommand},
 		PathStatus:  {methods: []string{http.MethodGet}, handle: s.handleStatus},
 		PathEvents:  {methods: []string{http.MethodGet}, handle: s.handleEvents},
+	}
+	if opts.Metrics != nil {
+		// Prometheus scrapes without credentials, like /healthz.
+		s.routes[PathMetrics] = route{methods: []string{http.MethodGet}, public: true, handle: opts.Metrics.ServeHTTP}
 	}
 	return s
 }

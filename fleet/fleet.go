@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/emiago/diago/media"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/phonesim/phonesim/actionurl"
 	"github.com/phonesim/phonesim/activeuri"
@@ -143,10 +145,14 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	m.Sender = sender
 	m.detach = sender.Attach(phone)
 
+	// Each phone serves its own Action URL counters at /metrics.
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(sender.Collector())
 	m.Web = activeuri.New(phone, activeuri.Options{
 		User:     pc.Admin.User,
 		Password: pc.Admin.Password,
 		Logger:   plog,
+		Metrics:  promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
 	})
 	ln, err := net.Listen("tcp", pc.HTTPAddr())
 	if err != nil {

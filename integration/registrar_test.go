@@ -180,3 +180,34 @@ func TestKeypadDialingSoftKeyAnswerDTMFAndRedial(t *testing.T) {
 		t.Errorf("a call bob rejected counted as missed")
 	}
 }
+
+// The caller hangs up while the callee rings: the phone sends CANCEL, the
+// callee reports a Missed Call, both end with Terminated.
+func TestCallerHangsUpWhileRingingSendsCancel(t *testing.T) {
+	cti := newCTIServer(t)
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2"})
+	alice := phoneConfig(t, "alice", cti, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
+	bobCTI := newCTIServer(t)
+	bob := phoneConfig(t, "bob", bobCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
+	a := fl.Phone("alice")
+	cti.wait(t, "registered", 5*time.Second)
+	bobCTI.wait(t, "registered", 5*time.Second)
+
+	mustActiveURI(t, a, "number=1002")
+	in := bobCTI.wait(t, "incoming_call", 5*time.Second)
+	waitFor(t, "ringback at alice", 5*time.Second, func() bool {
+		s := a.Phone.Snapshot()
+		return len(s.Calls) == 1 && s.Calls[0].State == "ringback"
+	})
+	mustActiveURI(t, a, "key=X")
+	missed := bobCTI.wait(t, "missed_call", 5*time.Second)
+	if missed.Query.Get("call_id") != in.Query.Get("call_id") {
+		t.Errorf("Missed Call for %q, rang for %q", missed.Query.Get("call_id"), in.Query.Get("call_id"))
+	}
+	cti.wait(t, "terminated", 5*time.Second)
+	bobCTI.wait(t, "terminated", 5*time.Second)
+	if n := cti.count("established") + bobCTI.count("established"); n != 0 {
+		t.Errorf("a cancelled call fired Established")
+	}
+}

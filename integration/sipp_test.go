@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,6 +76,18 @@ func TestSIPpCallerAnsweredByActiveURI(t *testing.T) {
 	// The CTI server saw the call's events in the order they happened.
 	order := []string{"idle_to_busy", "incoming_call", "off_hook", "established", "terminated", "busy_to_idle", "on_hook"}
 	assertOrder(t, cti.events(), order)
+
+	// The phone counts what it sent, for Prometheus at /metrics.
+	resp, err := http.Get("http://" + desk.HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	want := `phonesim_action_url_requests_total{event="incoming_call",phone="desk",result="ok"} 1`
+	if !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %s:\n%s", want, body)
+	}
 }
 
 // A caller that CANCELs while the phone rings gives Missed Call.

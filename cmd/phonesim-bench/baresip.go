@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/phonesim/phonesim/registrar"
+)
+
+// baresipResult is the peer of figure 3: one headless baresip registered
+// to the same registrar, idle.
+type baresipResult struct {
+	Installed bool
+	RSS       int64 // VmRSS, bytes
+	Err       error // set when it is installed but could not be measured
+}
+
+// baresipModuleDirs are where Debian and source builds put the modules.
+var baresipModuleDirs = []string{"/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules"}
+
+// measureBaresip starts baresip with a temporary configuration (the same
+// headless recipe as internal/peers: UDP SIP on loopback, no sound card,
+// g711), waits until the registrar holds its binding, lets it settle and
+// reads its VmRSS, then stops it.
+func measureBaresip(ctx context.Context, reg *registrar.Registrar, user string) baresipResult {
+	bin, err := exec.LookPath("baresip")
+	if err != nil {
+		return baresipResult{}
+	}
+	res := baresipResult{Installed: true}
+	p, err := startBaresip(bin, "127.0.0.1", user, benchPassword(user), reg.Addr())
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	defer p.stop()
+	if err := p.waitRegistered(ctx, reg, 15*time.Second); err != nil {
+		res.Err = err
+		return res
+	}
+	time.Sleep(time.Second) // let it finish what follows the registration
+	res.RSS, res.Err = vmRSS("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
+	return res
+}
+
+type baresipProc struct {
+	cmd  *exec.Cmd
+	dir  string
+	user string
+	done chan struct{}
+}
+
+func startBaresip(bin, ip, user, password, registrarAddr string) (*baresipProc, error) {
+	modules := ""
+	for _, d := range baresipModuleDirs {
+		if _, err := os.Stat(filepath.Join(d, "g711.so")); err == nil {
+			modules = d
+			break
+		}
+	}
+	if modules == "" {
+		return nil, fmt.Errorf("baresip modules not found in %s", strings.Join(baresipModuleDirs, ", "))
+	}
+	port, err := baresipPort(ip)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "phonesim-bench-baresip-")
+	if err != nil {
+		return nil, err
+	}
+	audio := filepath.Join(dir, "tone.wav")
+	config := strings.Join([]string{
+		"poll_method epoll",
+		"sip_listen " + net.JoinHostPort(ip, strconv.Itoa(port)),
+		"net_interface " + ip,
+		"dns_server " + ip + ":53", // IP-only URIs: never queried
+		"audio_player aubridge,nil",
+		"audio_alert aubridge,nil",
+		"audio_source aufile," + audio,
+		"module_path " + modules,
+		"module g711.so",
+		"module aubridge.so",
+		"module aufile.so",
+		"module_app account.so",
+		"module_app menu.so",
+		"",
+	}, "\n")
+	// RFC 3261 §10.2: register sip:user@registrar for an hour, as the
+	// phones do.
+	account := "<sip:" + user + "@" + registrarAddr + ";transport=udp>;auth_pass=" + password + ";regint=3600\n"
+	for name, data := range map[string][]byte{"config": []byte(config), "accounts": []byte(account), "tone.wav": toneWAV(440, 1)} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	logFile, err := os.Create(filepath.Join(dir, "baresip.log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(bin, "-f", dir)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	p := &baresipProc{cmd: cmd, dir: dir, user: user, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// baresipPort finds a port free for UDP and TCP, with the next TCP port
+// free too: baresip 1.0.0 also listens for SIP over TLS on port+1.
+func baresipPort(ip string) (int, error) {
+	free := func(network string, port int) bool {
+		addr := net.JoinHostPort(ip, strconv.Itoa(port))
+		if network == "udp" {
+			c, err := net.ListenPacket("udp4", addr)
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		}
+		l, err := net.Listen("tcp4", addr)
+		if err == nil {
+			l.Close()
+		}
+		return err == nil
+	}
+	for range 50 {
+		c, err := net.ListenPacket("udp4", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return 0, err
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		if port < 65535 && free("udp", port) && free("tcp", port) && free("tcp", port+1) {
+			return port, nil
+		}
+	}
+	return 0, errors.New("no free SIP port for baresip")
+}
+
+func (p *baresipProc) waitRegistered(ctx context.Context, reg *registrar.Registrar, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, b := range reg.Bindings() {
+			if b.User == p.user {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("baresip exited before registering:\n%s", p.logTail())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("baresip not registered after %s:\n%s", timeout, p.logTail())
+		}
+	}
+}
+
+func (p *baresipProc) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(p.dir, "baresip.log"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-10):], "\n")
+}
+
+// stop sends SIGTERM to baresip's process group (it unregisters and
+// quits), SIGKILL after two seconds, and removes its directory.
+func (p *baresipProc) stop() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+	os.RemoveAll(p.dir)
+}
+
+// toneWAV is a sine of hz for secs seconds: 8 kHz, 16-bit, mono, the only
+// format baresip's aufile source plays into a G.711 call.
+func toneWAV(hz, secs float64) []byte {
+	const rate = 8000
+	n := int(rate * secs)
+	data := make([]byte, 2*n)
+	for i := range n {
+		v := int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/rate))
+		binary.LittleEndian.PutUint16(data[2*i:], uint16(v))
+	}
+	h := make([]byte, 44)
+	copy(h[0:], "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], uint32(36+len(data)))
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(h[22:], 1) // mono
+	binary.LittleEndian.PutUint32(h[24:], rate)
+	binary.LittleEndian.PutUint32(h[28:], rate*2)
+	binary.LittleEndian.PutUint16(h[32:], 2)
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], uint32(len(data)))
+	return append(h, data...)
+}

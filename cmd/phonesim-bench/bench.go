@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"github.com/emiago/sipgo/sip"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/phonesim/phonesim/registrar"
+)
+
+// Options size one run.
+type Options struct {
+	Calls  int // counted calls of figures 1 and 2
+	Warmup int // uncounted calls before them; <0: calls/10 within [5, 50]
+	Phones int // idle phones of figure 3
+	// Command is printed as the command that reproduces the run.
+	Command string
+	// Idle is how long the registered fleet sits before its RSS is read.
+	Idle time.Duration
+	// MemProfile, if set, receives a heap profile taken when the idle
+	// fleet is measured; CPUProfile one of the latency calls.
+	MemProfile, CPUProfile string
+}
+
+const baresipUser = "9000"
+
+// Report is one run's figures.
+type Report struct {
+	Opts    Options
+	Machine machine
+	Latency *latencyResult
+	RSS     *rssResult
+	Took    time.Duration
+}
+
+// Run measures figure 3 first (on a fresh heap), then figures 1 and 2,
+// with one registrar for all of them.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Warmup < 0 {
+		opts.Warmup = min(max(opts.Calls/10, 5), 50)
+	}
+	if opts.MemProfile != "" {
+		runtime.MemProfileRate = 4096 // finer than the default 512 KiB
+	}
+	if os.Getenv("BENCH_BUF") != "" {
+		n, _ := strconv.Atoi(os.Getenv("BENCH_BUF"))
+		sip.TransportBufferReadSize = uint16(n)
+	}
+	start := time.Now()
+	log := slog.Default()
+	users := map[string]string{"7001": benchPassword("7001"), baresipUser: benchPassword(baresipUser)}
+	for i := range opts.Phones {
+		users[rssUser(i)] = benchPassword(rssUser(i))
+	}
+	reg, err := registrar.New(registrar.Config{Listen: "127.0.0.1:0", Users: users, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.Start(ctx); err != nil {
+		return nil, err
+	}
+	defer reg.Close()
+
+	rep := &Report{Opts: opts, Machine: describeMachine()}
+	if rep.RSS, err = measureRSS(ctx, reg, opts.Phones, baresipUser, opts.MemProfile, opts.Idle, log); err != nil {
+		return nil, fmt.Errorf("RSS: %w", err)
+	}
+	settle(500 * time.Millisecond) // the closed fleet's garbage
+	if rep.Latency, err = measureLatency(ctx, reg, opts.Calls, opts.Warmup, opts.CPUProfile, log); err != nil {
+		return nil, fmt.Errorf("latency: %w", err)
+	}
+	rep.Took = time.Since(start)
+	return rep, nil
+}
