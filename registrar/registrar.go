@@ -30,11 +30,11 @@ import (
 const (
 	DefaultListen         = "127.0.0.1:5060"
 	DefaultRealm          = "phonesim"
-	DefaultExpires        = time.Hour       // RFC 3261 §10.2.1.1: 3600 s when the UA asks for nothing
-	DefaultMinExpires     = time.Second     // accept any interval; set 60 s to behave like Kamailio/Asterisk
-	DefaultMaxExpires     = 2 * time.Hour   // longer requests are shortened (§10.3 step 7)
-	DefaultRingTimeout    = 3 * time.Minute // RFC 3261 §16.6 step 11: Timer C "MUST be > 3 minutes"; we ring 3
-	DefaultNonceLifetime  = 5 * time.Minute // Kamailio auth "nonce_expire" default is 300 s
+	DefaultExpires        = time.Hour         // RFC 3261 §10.2.1.1: 3600 s when the UA asks for nothing
+	DefaultMinExpires     = time.Second       // accept any interval; set 60 s to behave like Kamailio/Asterisk
+	DefaultMaxExpires     = 2 * time.Hour     // longer requests are shortened (§10.3 step 7)
+	DefaultRingTimeout    = 210 * time.Second // Timer C, RFC 3261 §16.6 step 11: "MUST be greater than 3 minutes"
+	DefaultNonceLifetime  = 5 * time.Minute   // Kamailio auth "nonce_expire" default is 300 s
 	serverName            = "phonesim-registrar"
 	shutdownGrace         = 20 * time.Millisecond // for messages sipgo dispatched before the gate closed
 	nonSuccessBranchTTL   = 32 * time.Second      // Timer H (64*T1): how long an ACK for a non-2xx may still come
@@ -132,7 +132,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithRingTimeout sets Timer C: how long a forwarded INVITE may ring before
-// the proxy cancels it and answers 408 (default 3 min).
+// the proxy cancels it and answers 408 (default 3.5 min).
 func WithRingTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d > 0 {

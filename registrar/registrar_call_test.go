@@ -176,6 +176,48 @@ func TestCallCancelBeforeAnswer(t *testing.T) {
 	}
 }
 
+// Timer C (RFC 3261 §16.8): a call that rings too long is cancelled towards
+// the callee and answered 408 to the caller.
+func TestCallRingTimeout(t *testing.T) {
+	r := startRegistrar(t, Config{}, WithRingTimeout(300*time.Millisecond))
+	var callee *phone
+	cause := make(chan error, 1)
+	callee = newPhone(t, "1002", func(d *diago.DialogServerSession) {
+		if err := d.Ringing(); err != nil {
+			cause <- err
+			return
+		}
+		select {
+		case <-d.Context().Done():
+			cause <- context.Cause(d.Context())
+		case <-callee.ctx.Done():
+		}
+	})
+	callee.register(r, testUsers["1002"])
+	caller := newPhone(t, "1001", nil)
+	caller.register(r, testUsers["1001"])
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err := caller.dg.Invite(ctx, userURI(t, r, "1002"), diago.InviteOptions{Username: "1001", Password: testUsers["1001"]})
+	var resErr *sipgo.ErrDialogResponse
+	if !errors.As(err, &resErr) || resErr.Res.StatusCode != sip.StatusRequestTimeout {
+		t.Fatalf("INVITE ringing past Timer C: %v, want 408", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("408 after %v, Timer C was 300ms", d)
+	}
+	select {
+	case err := <-cause:
+		if !errors.Is(err, sip.ErrTransactionCanceled) {
+			t.Fatalf("callee's call ended with %v, want a CANCEL", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("callee never saw the CANCEL")
+	}
+}
+
 func TestCallUnknownAndUnregistered(t *testing.T) {
 	r := startRegistrar(t, Config{})
 	caller := newPhone(t, "1001", nil)

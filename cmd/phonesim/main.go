@@ -87,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
 	}
+	waitRegistered(ctx, fl, 5*time.Second)
 	printBanner(stdout, fl, *cfgPath == "")
 
 	<-ctx.Done()
@@ -104,11 +105,7 @@ func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
 		fmt.Fprintf(w, "registrar  sip:%s\n", fl.Registrar.Addr())
 	}
 	for _, m := range fl.Phones {
-		users := make([]string, 0, len(m.Config.Lines))
-		for _, l := range m.Config.Lines {
-			users = append(users, l.User)
-		}
-		fmt.Fprintf(w, "phone %-8s sip:%s lines %s\n", m.Config.Name, m.UA.Addr(), strings.Join(users, ","))
+		fmt.Fprintf(w, "phone %-8s sip:%s %s\n", m.Config.Name, m.UA.Addr(), lineStates(m))
 		fmt.Fprintf(w, "  active uri  %s?key=OK\n", m.ActiveURI())
 		fmt.Fprintf(w, "  status      %s\n", m.StatusURL())
 	}
@@ -134,4 +131,39 @@ func nameOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// waitRegistered gives the lines a moment to register so the banner can
+// say how they stand; a line that fails keeps retrying in the background.
+func waitRegistered(ctx context.Context, fl *fleet.Fleet, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		pending := false
+		for _, m := range fl.Phones {
+			for _, l := range m.Phone.Snapshot().Lines {
+				if l.Registration == "registering" || l.Registration == "unregistered" {
+					pending = true
+				}
+			}
+		}
+		if !pending {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lineStates is "L1 1001@127.0.0.1:5060 registered, L2 ...".
+func lineStates(m *fleet.Member) string {
+	var parts []string
+	for _, l := range m.Phone.Snapshot().Lines {
+		st := l.Registration
+		if l.LastCode != 0 && st == "failed" {
+			st += fmt.Sprintf(" (%d %s)", l.LastCode, l.LastError)
+		} else if l.LastError != "" && st == "failed" {
+			st += " (" + l.LastError + ")"
+		}
+		parts = append(parts, fmt.Sprintf("L%d %s@%s %s", l.Line, l.User, l.Server, st))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -117,6 +117,9 @@ phones:
 	}()
 	select {
 	case b := <-banner:
+		if !strings.Contains(b, "L1 1001@"+ip) || !strings.Contains(b, " registered") {
+			t.Errorf("banner does not show line 1 registered:\n%s", b)
+		}
 		if !strings.Contains(b, "/cgi-bin/ConfigManApp.com") || !strings.Contains(b, "/api/status") {
 			t.Errorf("banner lacks the Active URI and status URLs:\n%s", b)
 		}

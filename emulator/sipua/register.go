@@ -59,13 +59,7 @@ func (r *registration) run(parent context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			code, reason := sipStatus(err)
-			msg := reason
-			if code == 0 {
-				msg = err.Error()
-			}
-			r.ua.log.Info("registration failed", "line", r.line, "user", r.cfg.User, "code", code, "error", msg, "retry_in", backoff)
-			r.post(emulator.RegFailed, code, msg)
+			r.failed("registration failed", err, backoff)
 			if !sleep(ctx, backoff) {
 				return
 			}
@@ -88,14 +82,8 @@ func (r *registration) run(parent context.Context) {
 				if ctx.Err() != nil {
 					return
 				}
-				code, reason := sipStatus(err)
-				msg := reason
-				if code == 0 {
-					msg = err.Error()
-				}
-				r.ua.log.Info("registration refresh failed", "line", r.line, "code", code, "error", msg)
 				r.setTx(nil)
-				r.post(emulator.RegFailed, code, msg)
+				r.failed("registration refresh failed", err, backoff)
 				break
 			}
 		}
@@ -103,6 +91,17 @@ func (r *registration) run(parent context.Context) {
 			return
 		}
 	}
+}
+
+// failed logs a failed REGISTER and reports it with the registrar's status
+// (or the transport error when there was no answer).
+func (r *registration) failed(what string, err error, retryIn time.Duration) {
+	code, msg := sipStatus(err)
+	if code == 0 {
+		msg = err.Error()
+	}
+	r.ua.log.Info(what, "line", r.line, "user", r.cfg.User, "code", code, "error", msg, "retry_in", retryIn)
+	r.post(emulator.RegFailed, code, msg)
 }
 
 // register builds a fresh transaction each time: after a failure or an
