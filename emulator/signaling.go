@@ -34,6 +34,22 @@ type Signaling interface {
 	Hangup(ref CallRef)
 	// SendDTMF sends one RFC 4733 digit on an established call.
 	SendDTMF(ref CallRef, digit rune)
+	// Hold puts an established call on hold with a re-INVITE (a=sendonly,
+	// or a=inactive when the far end holds us too; RFC 3264 §8.4) and
+	// reports SIPHold{Held: true}; Unhold resumes it (a=sendrecv) and
+	// reports SIPHold{Held: false}. A failed re-INVITE is reported with Err.
+	Hold(ref CallRef)
+	Unhold(ref CallRef)
+	// Transfer sends REFER on an established call (RFC 3515). With
+	// replaces empty it is a blind transfer to target; otherwise it is an
+	// attended transfer: Refer-To is the far end of call replaces, with a
+	// Replaces header for that dialog (RFC 3891). It reports
+	// SIPTransfer with the REFER's outcome (202, or the error).
+	Transfer(ref CallRef, target string, replaces CallRef)
+	// Redirect answers a ringing incoming call 302 Moved Temporarily with
+	// a Contact of target (call forwarding, RFC 3261 §21.3.3), reporting
+	// SIPEnded{Code: 302}.
+	Redirect(ref CallRef, target string)
 	// Stop hangs up every call, unregisters every line (posting
 	// SIPRegistration{State: RegUnregistered} for each) and closes the
 	// sockets.
@@ -132,6 +148,44 @@ type SIPEnded struct {
 	Cancelled bool // an incoming call the caller cancelled before it was answered
 }
 
+// SIPHold reports a hold or resume: Remote false is the outcome of our own
+// Hold/Unhold (Err set when the re-INVITE failed); Remote true is the far
+// end holding (a=sendonly/inactive in its offer) or resuming us.
+type SIPHold struct {
+	Ref    CallRef
+	Held   bool
+	Remote bool
+	Err    string
+}
+
+// SIPTransfer reports the outcome of our REFER: Code 202 accepted, or the
+// failure. Notify carries a later NOTIFY's sipfrag status (RFC 3515 §2.4.5),
+// 0 when this report is about the REFER itself.
+type SIPTransfer struct {
+	Ref    CallRef
+	Code   int
+	Notify int
+	Err    string
+}
+
+// SIPReferred reports that the far end of call From sent us a REFER and
+// that we are now calling Target for it (the new call is Ref; its INVITE
+// carries Replaces when the REFER asked for it). Reports for Ref follow as
+// for a dialled call: SIPCallStarted, SIPProgress, SIPAnswered, SIPEnded.
+type SIPReferred struct {
+	Ref    CallRef
+	From   CallRef
+	Line   int
+	Target string
+}
+
+// SIPReplaced reports that an incoming INVITE with Replaces (RFC 3891)
+// took over call Old: the adapter has answered New (already reported by
+// SIPIncoming and SIPAnswered) and ended Old (SIPEnded follows).
+type SIPReplaced struct {
+	Old, New CallRef
+}
+
 // SIPDTMF reports a digit received on an established call.
 type SIPDTMF struct {
 	Ref   CallRef
@@ -145,3 +199,7 @@ func (SIPProgress) input()     {}
 func (SIPAnswered) input()     {}
 func (SIPEnded) input()        {}
 func (SIPDTMF) input()         {}
+func (SIPHold) input()         {}
+func (SIPTransfer) input()     {}
+func (SIPReferred) input()     {}
+func (SIPReplaced) input()     {}
