@@ -81,6 +81,8 @@ type Phone struct {
 	RejectCode int `yaml:"reject_code,omitempty"`
 	// Media is what the phone plays into a call and where it records.
 	Media Media `yaml:"media,omitempty"`
+	// Forward is call forwarding at start (also settable in the LCD menu).
+	Forward Forward `yaml:"forward,omitempty"`
 	// Lines are the SIP accounts on line keys L1..L8, at least one.
 	Lines []Line `yaml:"lines"`
 	// ActionURL is the URL template sent on each event; events without
@@ -102,6 +104,17 @@ type Media struct {
 	Play string `yaml:"play,omitempty"`
 	// RecordDir, if set, is where each call is recorded.
 	RecordDir string `yaml:"record_dir,omitempty"`
+}
+
+// Forward is call forwarding: each target, when set, turns its condition
+// on at start (firing Activate ... Forward).
+type Forward struct {
+	Always   string `yaml:"always,omitempty"`    // every call
+	Busy     string `yaml:"busy,omitempty"`      // calls while in a call
+	NoAnswer string `yaml:"no_answer,omitempty"` // calls unanswered after NoAnswerSeconds
+	// NoAnswerSeconds is the ring time before no-answer forwarding
+	// (default 20).
+	NoAnswerSeconds int `yaml:"no_answer_seconds,omitempty"`
 }
 
 // Line is one SIP account on a line key.

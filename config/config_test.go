@@ -69,7 +69,8 @@ func TestExample(t *testing.T) {
 		Name: "alice", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 		RTPPorts: "20000-20999", MAC: "00:a8:59:00:10:01", Model: "X4U", Firmware: "2.12.1",
 		Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 486,
-		Media: Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
+		Media:   Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
+		Forward: Forward{Busy: "1002", NoAnswerSeconds: 20},
 		Lines: []Line{
 			{User: "1001", Password: "secret1", Server: "127.0.0.1:5060", DisplayName: "Alice",
 				Expires: 3600, Voicemail: "*97", Transport: "udp"},
@@ -392,4 +393,26 @@ func absPath(t *testing.T, rel string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestForwardValidation(t *testing.T) {
+	yml := "phones:\n  - name: a\n    ip: 127.0.0.1\n    sip_port: 5071\n    http_port: 8081\n" +
+		"    lines: [{user: \"1001\", server: \"127.0.0.1:5060\"}]\n" +
+		"    forward: {always: \"20 01\", no_answer_seconds: 900}\n"
+	_, err := Parse("phones.yaml", []byte(yml))
+	if err == nil {
+		t.Fatal("bad forwarding accepted")
+	}
+	for _, want := range []string{`phones[0].forward.always: "20 01" is not a number`, "phones[0].forward.no_answer_seconds: 900 is out of range"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	f, err := Parse("phones.yaml", []byte(strings.Replace(yml, `always: "20 01", no_answer_seconds: 900`, `busy: "2001", no_answer: "sip:vm@127.0.0.1"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fw := f.Phones[0].Forward; fw.Busy != "2001" || fw.NoAnswer != "sip:vm@127.0.0.1" {
+		t.Fatalf("forward %+v", fw)
+	}
 }

@@ -206,6 +206,7 @@ func (v *validator) phone(path string, p *Phone, baseDir string) {
 		}
 	}
 	v.media(path+".media", &p.Media, baseDir)
+	v.forward(path+".forward", &p.Forward)
 	switch {
 	case len(p.Lines) == 0:
 		s.field(path+".lines", "at least one line is required")
@@ -250,8 +251,9 @@ func (v *validator) media(path string, m *Media, baseDir string) {
 	switch {
 	case m.Play == "":
 	case strings.HasPrefix(m.Play, "tone:"):
-		if hz, ok := m.Tone(); !ok || hz < 20 || hz > 20000 {
-			s.field(path+".play", "%q: a tone is tone:HZ with 20 <= HZ <= 20000 (e.g. tone:440)", m.Play)
+		// Calls carry 8 kHz audio (G.711): a tone must stay below 4 kHz.
+		if hz, ok := m.Tone(); !ok || hz < 20 || hz >= 4000 {
+			s.field(path+".play", "%q: a tone is tone:HZ with 20 <= HZ < 4000 (e.g. tone:440)", m.Play)
 		}
 	case !strings.EqualFold(filepath.Ext(m.Play), ".wav"):
 		s.field(path+".play", "%q is neither a .wav file nor tone:HZ", m.Play)
@@ -475,4 +477,20 @@ func hasControl(s string) bool {
 
 func joinHostPort(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// forward checks the forwarding targets: a number or SIP user, user@host or
+// a sip: URI, with no blanks.
+func (v *validator) forward(path string, f *Forward) {
+	for key, target := range map[string]string{"always": f.Always, "busy": f.Busy, "no_answer": f.NoAnswer} {
+		if target == "" {
+			continue
+		}
+		if strings.ContainsAny(target, " \t\r\n<>\"") || len(target) > 128 {
+			v.s.field(path+"."+key, "%q is not a number, user@host or sip: URI", target)
+		}
+	}
+	if f.NoAnswerSeconds < 0 || f.NoAnswerSeconds > 600 {
+		v.s.field(path+".no_answer_seconds", "%d is out of range (1 to 600 seconds)", f.NoAnswerSeconds)
+	}
 }

@@ -60,6 +60,10 @@ type Snapshot struct {
 	Calls    []CallStatus
 	LCD      LCD
 	Counters Counters
+	// Forward is each forwarding condition, indexed by ForwardKind.
+	Forward [3]ForwardStatus
+	// History is the call history, newest first (at most 100 calls).
+	History []HistoryEntry
 }
 
 // Identity is what $mac, $ip, $model and $firmware expand to.
@@ -96,6 +100,7 @@ type CallStatus struct {
 	RemoteDisplay string    `json:"remote_display,omitempty"`
 	Started       time.Time `json:"started"`
 	Answered      time.Time `json:"answered,omitzero"`
+	RemoteHeld    bool      `json:"remote_held"` // the far end holds this call
 	RTPIn         uint64    `json:"rtp_in"`
 	RTPOut        uint64    `json:"rtp_out"`
 	DTMFIn        uint64    `json:"dtmf_in"`

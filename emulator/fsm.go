@@ -17,6 +17,7 @@ const (
 	CallRingback = "ringback" // outgoing, 180/183 received
 	CallRinging  = "ringing"  // incoming, 180 sent, waiting for the user
 	CallTalking  = "talking"  // established
+	CallHeld     = "held"     // established, put on hold by this phone
 	CallEnded    = "ended"
 )
 
@@ -27,6 +28,8 @@ const (
 	evProgress  = "progress"  // 180/183 received
 	evConnected = "connected" // 200 OK + ACK either way
 	evEnd       = "end"       // BYE, CANCEL, error, reject
+	evHold      = "hold"      // our hold re-INVITE succeeded
+	evUnhold    = "unhold"    // our resume re-INVITE succeeded
 )
 
 func callEvents() fsm.Events {
@@ -35,7 +38,9 @@ func callEvents() fsm.Events {
 		{Name: evIncoming, Src: []string{CallNew}, Dst: CallRinging},
 		{Name: evProgress, Src: []string{CallCalling}, Dst: CallRingback},
 		{Name: evConnected, Src: []string{CallCalling, CallRingback, CallRinging}, Dst: CallTalking},
-		{Name: evEnd, Src: []string{CallNew, CallCalling, CallRingback, CallRinging, CallTalking}, Dst: CallEnded},
+		{Name: evHold, Src: []string{CallTalking}, Dst: CallHeld},
+		{Name: evUnhold, Src: []string{CallHeld}, Dst: CallTalking},
+		{Name: evEnd, Src: []string{CallNew, CallCalling, CallRingback, CallRinging, CallTalking, CallHeld}, Dst: CallEnded},
 	}
 }
 

@@ -31,6 +31,11 @@ func (s *state) renderLCD() LCD {
 	lcd.SoftKeys = s.softKeyLabels()
 
 	switch c := s.focus(); {
+	case s.menu != nil && len(s.calls) == 0:
+		s.renderMenu(&lcd)
+	case s.xfer != nil && s.xfer.consult == nil:
+		lcd.Title = "Transfer to"
+		lcd.Lines = append(lcd.Lines, s.dialing)
 	case c != nil:
 		who := c.remoteDisplay
 		if who == "" {
@@ -53,8 +58,14 @@ func (s *state) renderLCD() LCD {
 			lcd.Lines = append(lcd.Lines, "DND")
 		}
 	}
+	if c := s.focus(); c != nil && c.remoteHeld {
+		lcd.Lines = append(lcd.Lines, "Held by remote")
+	}
 	if s.muted {
 		lcd.Lines = append(lcd.Lines, "Muted")
+	}
+	if s.notice != "" {
+		lcd.Lines = append(lcd.Lines, s.notice)
 	}
 	return lcd
 }
@@ -69,6 +80,8 @@ func callTitle(c *call) string {
 		return "Ringing"
 	case CallTalking:
 		return "Talking"
+	case CallHeld:
+		return "On hold"
 	}
 	return "Call ended"
 }
@@ -76,10 +89,25 @@ func callTitle(c *call) string {
 // softKeyLabels are F1..F4 for the current state.
 func (s *state) softKeyLabels() [4]string {
 	switch c := s.focus(); {
+	case s.menu != nil && len(s.calls) == 0:
+		if s.menu.edit != nil {
+			return [4]string{"Save", "", "Delete", "Cancel"}
+		}
+		return [4]string{"Select", "", "", "Back"}
 	case c != nil && c.fsm.Current() == CallRinging:
-		return [4]string{"Answer", "", "", "Reject"}
+		fwd := ""
+		if s.forwardTarget() != "" {
+			fwd = "Forward"
+		}
+		return [4]string{"Answer", "", fwd, "Reject"}
+	case s.xfer != nil && s.xfer.consult == nil:
+		return [4]string{"Blind", "Call", "", "Cancel"}
+	case s.xfer != nil:
+		return [4]string{"", "Transfer", "", "Cancel"}
 	case c != nil && c.fsm.Current() == CallTalking:
-		return [4]string{"", "", "", "End"}
+		return [4]string{"Hold", "Transfer", "", "End"}
+	case c != nil && c.fsm.Current() == CallHeld:
+		return [4]string{"Resume", "Transfer", "", "End"}
 	case c != nil:
 		return [4]string{"", "", "", "Cancel"}
 	case s.dialing != "":

@@ -27,6 +27,12 @@ type state struct {
 	lastDialLn int
 	nextOut    int
 
+	xfer    *transfer // a transfer under way
+	fwd     forwarding
+	menu    *menu // the LCD menu, when open
+	history []HistoryEntry
+	notice  string // one-line message on the LCD (e.g. "Transfer failed: 603")
+
 	seq      uint64
 	counters Counters
 	pending  []Event  // made during apply, published by flush
@@ -56,6 +62,8 @@ type call struct {
 	started       time.Time
 	answered      time.Time
 	answering     bool // the user answered; waiting for the SIP side
+	holding       bool // a hold or resume re-INVITE is under way
+	remoteHeld    bool // the far end holds us (a=sendonly/inactive)
 	media         *MediaStats
 	// why it ended, for the Terminated/Missed Call events
 	endCode   int
@@ -141,6 +149,18 @@ func (s *state) apply(in Input) error {
 		if c := s.call(in.Ref); c != nil {
 			s.p.log.Debug("dtmf received", "call", c.ref, "digit", string(in.Digit))
 		}
+	case SIPHold:
+		s.onHold(in)
+	case SIPTransfer:
+		s.onTransfer(in)
+	case SIPReferred:
+		s.onReferred(in)
+	case SIPReplaced:
+		s.onReplaced(in)
+	case SetForward:
+		return s.setForward(in)
+	case ringTimeout:
+		s.onRingTimeout(in)
 	case nil:
 		return fmt.Errorf("nil input")
 	default:
@@ -247,6 +267,8 @@ func (s *state) snapshot() Snapshot {
 		Volume:   s.volume,
 		Muted:    s.muted,
 		Counters: s.counters,
+		Forward:  s.fwd.rule,
+		History:  s.history,
 	}
 	for _, l := range s.lines {
 		snap.Lines = append(snap.Lines, LineStatus{
@@ -264,7 +286,7 @@ func (s *state) snapshot() Snapshot {
 			Ref: c.ref, Line: c.line, Direction: dir, State: c.fsm.Current(),
 			CallID: c.callID, LocalURI: c.localURI, LocalDisplay: c.localDisplay,
 			RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay,
-			Started: c.started, Answered: c.answered, media: c.media,
+			Started: c.started, Answered: c.answered, RemoteHeld: c.remoteHeld, media: c.media,
 		})
 	}
 	snap.LCD = s.renderLCD()
@@ -294,6 +316,9 @@ func (s *state) focus() *call {
 		if c.fsm.Current() == CallRinging {
 			return c
 		}
+	}
+	if c := s.talking(); c != nil {
+		return c
 	}
 	if n := len(s.calls); n > 0 {
 		return s.calls[n-1]

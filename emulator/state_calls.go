@@ -50,11 +50,17 @@ func (s *state) newCall(ref CallRef, ln int, incoming bool) *call {
 			s.counters.CallsIn++
 			s.emit(EventIncomingCall, 0, c)
 		},
-		"enter_" + CallTalking: func(context.Context, *fsm.Event) {
+		"enter_" + CallTalking: func(_ context.Context, e *fsm.Event) {
+			if e.Src == CallHeld {
+				s.emit(EventUnhold, 0, c)
+				return
+			}
 			c.answered = time.Now()
 			s.emit(EventEstablished, 0, c)
 		},
+		"enter_" + CallHeld: func(context.Context, *fsm.Event) { s.emit(EventHold, 0, c) },
 		"enter_" + CallEnded: func(context.Context, *fsm.Event) {
+			s.recordHistory(c)
 			if c.missed {
 				s.counters.Missed++
 				s.pushCause(EventMissedCall, c)
@@ -105,6 +111,10 @@ func (s *state) onIncoming(in SIPIncoming) {
 		s.p.log.Info("incoming call rejected: DND", "from", in.RemoteURI, "code", s.p.cfg.RejectCode)
 		return
 	}
+	if s.forwardIncoming(in) {
+		return
+	}
+	s.menu = nil // a ringing call takes the screen
 	ln := in.Line
 	if s.lineN(ln) == nil {
 		ln = 1
@@ -122,9 +132,11 @@ func (s *state) onIncoming(in SIPIncoming) {
 	}
 	c.remoteURI, c.remoteDisplay = in.RemoteURI, in.RemoteDisplay
 	fire(c.fsm, evIncoming)
-	if l := s.lineN(ln); l != nil && l.cfg.AutoAnswer {
+	if l := s.lineN(ln); l != nil && l.cfg.AutoAnswer && len(s.calls) == 1 {
 		s.answer(c)
+		return
 	}
+	s.armNoAnswer(c)
 }
 
 func (s *state) onCallStarted(in SIPCallStarted) {
@@ -175,6 +187,7 @@ func (s *state) onEnded(in SIPEnded) {
 	// user rejecting it, was missed.
 	c.missed = c.incoming && c.answered.IsZero() && (in.Cancelled || in.ByRemote)
 	fire(c.fsm, evEnd)
+	s.transferCallEnded(c)
 	s.removeCall(c)
 }
 

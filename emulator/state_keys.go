@@ -16,6 +16,12 @@ func (s *state) pressKey(k keypad.Key) error {
 	if !k.Valid() {
 		return fmt.Errorf("invalid key %d", int(k))
 	}
+	s.notice = ""
+	if s.menu != nil && len(s.calls) == 0 {
+		if handled, err := s.menuKey(k); handled {
+			return err
+		}
+	}
 	if d, ok := k.Digit(); ok {
 		return s.digit(d)
 	}
@@ -28,6 +34,10 @@ func (s *state) pressKey(k keypad.Key) error {
 	switch k {
 	case keypad.OK:
 		return s.confirm()
+	case keypad.Hold:
+		s.toggleHold()
+	case keypad.Transfer:
+		return s.transferKey()
 	case keypad.Speaker, keypad.Headset:
 		return s.handsFree()
 	case keypad.X:
@@ -76,6 +86,13 @@ func (s *state) talking() *call {
 // digit: in a call it is an RFC 4733 DTMF digit; otherwise it goes into the
 // predial buffer.
 func (s *state) digit(d rune) error {
+	if x := s.xfer; x != nil && x.consult == nil && !x.sent {
+		// typing the transfer target
+		if len(s.dialing) < maxDialDigits {
+			s.dialing += string(d)
+		}
+		return nil
+	}
 	if c := s.talking(); c != nil {
 		s.p.sig.SendDTMF(c.ref, d)
 		return nil
@@ -93,11 +110,18 @@ func (s *state) digit(d rune) error {
 // confirm is OK/Enter: answer a ringing call, or send the typed number.
 func (s *state) confirm() error {
 	if c := s.ringing(); c != nil {
-		s.answer(c)
+		s.answerWaiting(c)
 		return nil
+	}
+	if s.xfer != nil {
+		// spec flow: F_TRANSFER, digits, OK = blind transfer
+		return s.blindTransfer()
 	}
 	if s.dialing != "" && len(s.calls) == 0 {
 		return s.dial(s.dialing, s.selected)
+	}
+	if len(s.calls) == 0 && s.hook.Current() == HookOn {
+		s.openMenu()
 	}
 	return nil
 }
@@ -107,7 +131,7 @@ func (s *state) confirm() error {
 // Typed digits wait for OK, as on the real phone.
 func (s *state) handsFree() error {
 	if c := s.ringing(); c != nil {
-		s.answer(c)
+		s.answerWaiting(c)
 		return nil
 	}
 	if len(s.calls) > 0 {
@@ -132,6 +156,10 @@ func (s *state) cancel() {
 		s.hangup(c)
 		return
 	}
+	if s.xfer != nil {
+		s.cancelTransfer()
+		return
+	}
 	if c := s.focus(); c != nil {
 		s.hangup(c)
 		return
@@ -145,6 +173,20 @@ func (s *state) cancel() {
 func (s *state) lineKey(n int) error {
 	if s.lineN(n) == nil {
 		return fmt.Errorf("line L%d has no account", n)
+	}
+	// A call on this line: answer it if it rings, resume it if held.
+	for _, c := range s.calls {
+		if c.line != n {
+			continue
+		}
+		switch c.fsm.Current() {
+		case CallRinging:
+			s.answerWaiting(c)
+			return nil
+		case CallHeld:
+			s.resume(c)
+			return nil
+		}
 	}
 	s.selected = n
 	if len(s.calls) == 0 {
@@ -160,6 +202,21 @@ func (s *state) softKey(n int) error {
 		return s.confirm()
 	case "Reject", "End", "Cancel":
 		s.cancel()
+	case "Forward":
+		if c := s.ringing(); c != nil {
+			if t := s.forwardTarget(); t != "" {
+				c.endCode, c.endReason = 302, "forwarded"
+				s.redirect(c.ref, t, "soft key")
+			}
+		}
+	case "Hold", "Resume":
+		s.toggleHold()
+	case "Transfer":
+		return s.transferKey()
+	case "Blind":
+		return s.blindTransfer()
+	case "Call":
+		return s.consultCall()
 	case "Send":
 		return s.confirm()
 	case "Delete":
@@ -172,4 +229,15 @@ func (s *state) softKey(n int) error {
 		return s.pressKey(keypad.Redial)
 	}
 	return nil
+}
+
+// forwardTarget is where the ringing soft key Forward sends a call: the
+// no-answer target, else the always or busy one.
+func (s *state) forwardTarget() string {
+	for _, k := range []ForwardKind{ForwardNoAnswer, ForwardAlways, ForwardBusy} {
+		if r := s.fwd.rule[k]; r.On {
+			return r.Target
+		}
+	}
+	return ""
 }

@@ -175,6 +175,14 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	if pc.DND {
 		phone.Post(emulator.SetDND{On: true})
 	}
+	for kind, target := range map[emulator.ForwardKind]string{
+		emulator.ForwardAlways: pc.Forward.Always, emulator.ForwardBusy: pc.Forward.Busy, emulator.ForwardNoAnswer: pc.Forward.NoAnswer,
+	} {
+		if target != "" {
+			phone.Post(emulator.SetForward{Kind: kind, On: true, Target: target,
+				RingTimeout: time.Duration(pc.Forward.NoAnswerSeconds) * time.Second})
+		}
+	}
 	return m, nil
 }
 

@@ -1,0 +1,173 @@
+package emulator
+
+import "strconv"
+
+// transfer is a transfer under way (RFC 5589 flows):
+//
+//	blind:    F_TRANSFER, digits, OK (or soft key Blind) -> REFER to the number
+//	attended: F_TRANSFER, digits, soft key Call -> consultation call;
+//	          talk; F_TRANSFER again -> REFER with Replaces of the
+//	          consultation call
+//
+// The call being transferred is held while the user dials.
+type transfer struct {
+	orig    *call
+	consult *call // attended only: the consultation call
+	blind   bool  // the REFER sent was blind
+	sent    bool  // REFER sent, waiting for 202
+}
+
+// transferKey is F_TRANSFER.
+func (s *state) transferKey() error {
+	switch x := s.xfer; {
+	case x == nil:
+		c := s.talking()
+		if c == nil {
+			c = s.held()
+		}
+		if c == nil {
+			return nil
+		}
+		s.xfer = &transfer{orig: c}
+		s.dialing = ""
+		s.hold(c)
+	case x.consult != nil && !x.sent:
+		// Second press: complete the attended transfer.
+		x.sent = true
+		s.p.sig.Transfer(x.orig.ref, "", x.consult.ref)
+	case x.consult == nil && s.dialing != "" && !x.sent:
+		return s.blindTransfer()
+	}
+	return nil
+}
+
+// blindTransfer sends the typed number as the REFER target.
+func (s *state) blindTransfer() error {
+	x := s.xfer
+	if x == nil || x.sent || s.dialing == "" {
+		return nil
+	}
+	x.blind, x.sent = true, true
+	target := s.dialing
+	s.dialing = ""
+	s.p.sig.Transfer(x.orig.ref, target, "")
+	return nil
+}
+
+// consultCall places the consultation call of an attended transfer.
+func (s *state) consultCall() error {
+	x := s.xfer
+	if x == nil || x.consult != nil || s.dialing == "" {
+		return nil
+	}
+	if err := s.dial(s.dialing, x.orig.line); err != nil {
+		return err
+	}
+	x.consult = s.calls[len(s.calls)-1]
+	return nil
+}
+
+// cancelTransfer is X during a transfer: drop the consultation call, if
+// any, and resume the original call.
+func (s *state) cancelTransfer() {
+	x := s.xfer
+	s.xfer = nil
+	s.dialing = ""
+	if x.consult != nil && x.consult.fsm.Current() != CallEnded {
+		s.hangup(x.consult)
+	}
+	s.resume(x.orig)
+}
+
+func (s *state) onTransfer(in SIPTransfer) {
+	x := s.xfer
+	if x == nil || x.orig.ref != in.Ref {
+		return
+	}
+	switch {
+	case in.Err != "" || (in.Code != 0 && in.Code != 202) || in.Notify >= 300:
+		code := in.Code
+		if in.Notify >= 300 {
+			code = in.Notify
+		}
+		s.notice = "Transfer failed"
+		if code != 0 {
+			s.notice += ": " + strconv.Itoa(code)
+		}
+		if in.Err != "" {
+			s.notice += " " + in.Err
+		}
+		x.sent = false
+		if x.blind {
+			s.xfer = nil
+			s.resume(x.orig)
+		}
+	case in.Code == 202:
+		// Spec §2.4: Transfer Call, then which kind.
+		s.emit(EventTransferCall, 0, x.orig)
+		if x.blind {
+			s.emit(EventBlindTransfer, 0, x.orig)
+			// Unattended: the transferor leaves at once.
+			s.hangup(x.orig)
+			s.xfer = nil
+			return
+		}
+		s.emit(EventAttendedTransfer, 0, x.orig)
+	case in.Notify >= 200:
+		// The transferee reached the target (RFC 3515 §2.4.5 sipfrag):
+		// leave the original call. The target ends the consultation
+		// call when it accepts the Replaces (RFC 3891).
+		s.hangup(x.orig)
+		s.xfer = nil
+	}
+}
+
+// onCallGone keeps the transfer consistent when one of its calls ends.
+func (s *state) transferCallEnded(c *call) {
+	x := s.xfer
+	if x == nil {
+		return
+	}
+	switch c {
+	case x.orig:
+		s.xfer = nil
+		if x.consult != nil && !x.sent {
+			// The transferee hung up while we consulted: keep talking
+			// to the target as an ordinary call.
+			s.p.log.Info("transferee hung up during transfer", "call", c.ref)
+		}
+	case x.consult:
+		x.consult = nil
+		if !x.sent {
+			s.dialing = ""
+		}
+	}
+}
+
+// onReferred: the far end of From asked us (REFER) to call Target; the SIP
+// side is already calling it as call Ref.
+func (s *state) onReferred(in SIPReferred) {
+	ln := in.Line
+	if s.lineN(ln) == nil {
+		if from := s.call(in.From); from != nil {
+			ln = from.line
+		} else {
+			ln = 1
+		}
+	}
+	c := s.newCall(in.Ref, ln, false)
+	if l := s.lineN(ln); l != nil {
+		c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
+		c.remoteURI = targetURI(in.Target, l.cfg.Server)
+	} else {
+		c.remoteURI = in.Target
+	}
+}
+
+// onReplaced: an INVITE with Replaces took over Old (RFC 3891); Old ends by
+// its own SIPEnded.
+func (s *state) onReplaced(in SIPReplaced) {
+	if old := s.call(in.Old); old != nil {
+		old.endReason = "replaced"
+	}
+}
