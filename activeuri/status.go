@@ -49,6 +49,10 @@ type Status struct {
 	Calls        []StatusCall   `json:"calls"`
 	LCD          StatusLCD      `json:"lcd"`
 	Counters     StatusCounters `json:"counters"`
+	// Forward is each forwarding condition: "always", "busy", "no_answer".
+	Forward map[string]emulator.ForwardStatus `json:"forward"`
+	// History is the call history, newest first.
+	History []emulator.HistoryEntry `json:"history"`
 }
 
 // StatusIdentity is what $name, $mac, $ip, $model and $firmware expand to.
@@ -90,6 +94,7 @@ type StatusCall struct {
 	DTMFIn        uint64     `json:"dtmf_in"`
 	DTMFOut       uint64     `json:"dtmf_out"`
 	Codec         string     `json:"codec"`
+	RemoteHeld    bool       `json:"remote_held"`
 }
 
 // StatusLCD is the screen: text lines, soft-key labels, LEDs.
@@ -131,6 +136,11 @@ func StatusOf(s emulator.Snapshot) Status {
 			Missed: s.Counters.Missed, Registrations: s.Counters.Registrations,
 		},
 	}
+	st.Forward = make(map[string]emulator.ForwardStatus, len(s.Forward))
+	for k, f := range s.Forward {
+		st.Forward[emulator.ForwardKind(k).String()] = f
+	}
+	st.History = append([]emulator.HistoryEntry{}, s.History...)
 	for _, l := range s.Lines {
 		st.Lines = append(st.Lines, StatusLine{
 			Line: l.Line, User: l.User, Server: l.Server, URI: l.URI, DisplayName: l.DisplayName,
@@ -143,6 +153,7 @@ func StatusOf(s emulator.Snapshot) Status {
 			CallID: c.CallID, LocalURI: c.LocalURI, LocalDisplay: c.LocalDisplay,
 			RemoteURI: c.RemoteURI, RemoteDisplay: c.RemoteDisplay, Started: c.Started,
 			RTPIn: c.RTPIn, RTPOut: c.RTPOut, DTMFIn: c.DTMFIn, DTMFOut: c.DTMFOut, Codec: c.Codec,
+			RemoteHeld: c.RemoteHeld,
 		}
 		if !c.Answered.IsZero() {
 			a := c.Answered

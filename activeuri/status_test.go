@@ -74,13 +74,13 @@ func TestStatusJSONFields(t *testing.T) {
 		t.Fatalf("status is not JSON: %v\n%s", err, body)
 	}
 	wantKeys(t, "status", doc, "identity", "seq", "hook", "busy", "dnd", "dialing", "selected_line",
-		"volume", "muted", "lines", "calls", "lcd", "counters")
+		"volume", "muted", "lines", "calls", "lcd", "counters", "forward", "history")
 	wantKeys(t, "identity", doc["identity"], "name", "mac", "ip", "model", "firmware")
 	lines := doc["lines"].([]any)
 	wantKeys(t, "lines[0]", lines[0], "line", "user", "server", "uri", "display_name", "registration", "code", "error")
 	calls := doc["calls"].([]any)
 	callFields := []string{"ref", "line", "direction", "state", "call_id", "local_uri", "local_display",
-		"remote_uri", "remote_display", "started", "answered", "rtp_in", "rtp_out", "dtmf_in", "dtmf_out", "codec"}
+		"remote_uri", "remote_display", "started", "answered", "rtp_in", "rtp_out", "dtmf_in", "dtmf_out", "codec", "remote_held"}
 	wantKeys(t, "calls[0]", calls[0], callFields...)
 	wantKeys(t, "calls[1]", calls[1], callFields...)
 	wantKeys(t, "lcd", doc["lcd"], "title", "lines", "soft_keys", "leds")
