@@ -36,7 +36,7 @@ func TestMenuTogglesDNDAndSetsForwarding(t *testing.T) {
 	if l := p.Snapshot().LCD.Lines[0]; l != "> Always: on 2001" {
 		t.Fatalf("forward menu line %q", l)
 	}
-	press(t, p, keypad.OK) // Always: on -> off
+	press(t, p, keypad.OK)                                       // Always: on -> off
 	press(t, p, keypad.Down, keypad.OK, keypad.Digit7, keypad.X) // Busy: edit, cancelled
 	if p.Snapshot().Forward[emulator.ForwardBusy].On {
 		t.Fatal("a cancelled edit turned busy forwarding on")

@@ -189,3 +189,38 @@ func TestBaresipRefusesBadAccountValues(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Without a registrar, baresip is reached at its ContactURI.
+func TestBaresipDirectCallWithoutRegistrar(t *testing.T) {
+	t.Parallel()
+	alice := Baresip(t, BaresipOptions{User: "alice"})
+	bob := Baresip(t, BaresipOptions{User: "bob", AutoAnswer: true})
+	if bob.AOR != bob.ContactURI() || !strings.HasPrefix(bob.ContactURI(), "sip:bob@"+bob.IP+":") {
+		t.Fatalf("AOR %q, ContactURI %q: want sip:bob@%s:port for both", bob.AOR, bob.ContactURI(), bob.IP)
+	}
+	if err := alice.Dial(bob.ContactURI()); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []*BaresipProc{alice, bob} {
+		if _, err := b.WaitEvent("CALL_ESTABLISHED", 5*time.Second); err != nil {
+			t.Fatalf("%s: %v", b.User, err)
+		}
+	}
+	if err := bob.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := alice.WaitEvent("CALL_CLOSED", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Direction != "outgoing" || !strings.HasPrefix(ev.PeerURI, bob.ContactURI()) {
+		t.Fatalf("alice's CALL_CLOSED = %+v, want her outgoing call to bob", ev)
+	}
+	var types []string
+	for _, e := range alice.Events() {
+		types = append(types, e.Type)
+	}
+	if strings.Contains(strings.Join(types, " "), "REGISTER") {
+		t.Fatalf("alice registered without a registrar: %v", types)
+	}
+}

@@ -21,8 +21,9 @@ type KamailioOptions struct {
 	Users map[string]string
 	// Realm of the digest challenges. Default: IP.
 	Realm string
-	// Debug is Kamailio's log level (-1 to 3). Default 1 (notices: one line
-	// per request received, in kamailio.log).
+	// Debug is Kamailio's log level: 1 (the default, also for 0) logs
+	// notices, among them one line per request received; 2 adds info, 3
+	// debug; -1 leaves only critical errors. The log is kamailio.log.
 	Debug int
 }
 

@@ -27,7 +27,6 @@ type process struct {
 	grace       time.Duration
 
 	done     chan struct{} // closed when the process has been reaped
-	waitErr  error         // cmd.Wait's result, set before done closes
 	stopOnce sync.Once
 }
 
@@ -102,7 +101,7 @@ func startProcess(t testing.TB, spec processSpec) *process {
 		t.Fatalf("peers: start %s: %v", spec.name, err)
 	}
 	go func() {
-		p.waitErr = cmd.Wait()
+		_ = cmd.Wait() // the outcome is in cmd.ProcessState
 		close(p.done)
 	}()
 	t.Cleanup(func() {

@@ -45,8 +45,8 @@ type SIPpOptions struct {
 	Calls int
 	// Rate is calls per second (-r). Default: SIPp's own (10).
 	Rate float64
-	// MaxDuration bounds the whole run (-timeout, with -timeout_error so
-	// that reaching it is a failure). Default 30 s.
+	// MaxDuration bounds the whole run (-timeout, in whole seconds, with
+	// -timeout_error so that reaching it is a failure). Default 30 s.
 	MaxDuration time.Duration
 	// Args are appended to the command line as they are.
 	Args []string
@@ -111,6 +111,7 @@ func SIPp(t testing.TB, opts SIPpOptions) *SIPpProc {
 	if maxDur == 0 {
 		maxDur = 30 * time.Second
 	}
+	maxDur = max(maxDur, time.Second) // SIPp counts whole seconds; 0 would mean "no limit"
 	args = append(args,
 		"-i", s.IP, "-p", strconv.Itoa(s.Port),
 		"-mi", s.IP, "-mp", strconv.Itoa(s.MediaPort),
