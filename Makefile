@@ -41,8 +41,11 @@ test: deps
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
+# Go micro-benchmarks, then the figures of docs/benchmarks.md (a table,
+# also written to bin/benchmarks.md).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(BENCH_PKGS)
+	$(GO) run ./cmd/phonesim-bench -out bin/benchmarks.md
 
 # Every .go file outside testdata (including files behind build tags that
 # `go list` would leave out).

@@ -185,7 +185,9 @@ func (s *state) onEnded(in SIPEnded) {
 	}
 	// An incoming call that ends before it was answered, other than by the
 	// user rejecting it, was missed.
-	c.missed = c.incoming && c.answered.IsZero() && (in.Cancelled || in.ByRemote)
+	// A call the user answered is not missed even if the caller's BYE beat
+	// the ACK and the SIP side could not confirm the answer.
+	c.missed = c.incoming && c.answered.IsZero() && !c.answering && (in.Cancelled || in.ByRemote)
 	fire(c.fsm, evEnd)
 	s.transferCallEnded(c)
 	s.removeCall(c)

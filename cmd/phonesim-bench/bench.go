@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/emiago/sipgo/sip"
 	"log/slog"
-	"os"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/phonesim/phonesim/registrar"
@@ -27,7 +24,11 @@ type Options struct {
 	MemProfile, CPUProfile string
 }
 
-const baresipUser = "9000"
+// Accounts on the registrar besides the idle fleet's 10000, 10001, ...
+const (
+	latencyUser = "7001" // the phone of figures 1 and 2
+	baresipUser = "9000" // the peer of figure 3
+)
 
 // Report is one run's figures.
 type Report struct {
@@ -47,13 +48,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.MemProfile != "" {
 		runtime.MemProfileRate = 4096 // finer than the default 512 KiB
 	}
-	if os.Getenv("BENCH_BUF") != "" {
-		n, _ := strconv.Atoi(os.Getenv("BENCH_BUF"))
-		sip.TransportBufferReadSize = uint16(n)
-	}
 	start := time.Now()
 	log := slog.Default()
-	users := map[string]string{"7001": benchPassword("7001"), baresipUser: benchPassword(baresipUser)}
+	users := map[string]string{latencyUser: benchPassword(latencyUser), baresipUser: benchPassword(baresipUser)}
 	for i := range opts.Phones {
 		users[rssUser(i)] = benchPassword(rssUser(i))
 	}

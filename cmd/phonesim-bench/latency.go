@@ -196,7 +196,7 @@ func measureLatency(ctx context.Context, reg *registrar.Registrar, calls, warmup
 	}
 	defer sink.Close()
 
-	const user = "7001"
+	const user = latencyUser
 	f := &config.File{
 		ActionURLTimeout: 2 * time.Second,
 		Phones: []config.Phone{{

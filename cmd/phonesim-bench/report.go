@@ -39,6 +39,19 @@ func verdict(ok bool) string {
 	return verdictMisses
 }
 
+// eventVerdict tells apart a miss of the absolute goal alone: the ratio
+// to the floor holds, so the machine, not phonesim, was slow (the floor's
+// p99 is in the table).
+func eventVerdict(absolute, ratio bool) string {
+	switch {
+	case absolute && ratio:
+		return verdictMeets
+	case ratio:
+		return verdictMisses + " (absolute only; ratio meets)"
+	}
+	return verdictMisses
+}
+
 func latencyRow(label string, s summary) []string {
 	return []string{label, fmt.Sprint(s.N), fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99), fmtDur(s.Max)}
 }
@@ -53,7 +66,7 @@ func (r *Report) rows() [][]string {
 	rows = append(rows,
 		append(latencyRow(rowEvent, ev), fmtDur(evFloor.P50), fmtDur(evFloor.P99), fmtRatio(evRatio),
 			fmt.Sprintf("p99 ≤ %s and ≤ %.0f× floor", fmtDur(goalLatencyP99), goalFloorRatio),
-			verdict(ev.P99 <= goalLatencyP99 && evRatio <= goalFloorRatio)),
+			eventVerdict(ev.P99 <= goalLatencyP99, evRatio <= goalFloorRatio)),
 		append(latencyRow(rowUDPFloor, udp), notMeasured, notMeasured, notMeasured, notMeasured, "floor"),
 		append(latencyRow(rowHTTPOneWay, oneWay), notMeasured, notMeasured, notMeasured, notMeasured, "floor"),
 		append(latencyRow(rowEventFloor, evFloor), notMeasured, notMeasured, notMeasured, notMeasured, "floor"),

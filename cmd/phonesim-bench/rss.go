@@ -86,12 +86,6 @@ func measureRSS(ctx context.Context, reg *registrar.Registrar, phones int, bares
 	}
 	res.StartTook = time.Since(start)
 	settle(idle)
-	if os.Getenv("BENCH_GCS") != "" {
-		for range 10 {
-			runtime.GC()
-		}
-		debug.FreeOSMemory()
-	}
 	if res.After, err = vmRSS("/proc/self/status"); err != nil {
 		return nil, err
 	}

@@ -43,18 +43,17 @@ func pairSum(a, b []time.Duration) []time.Duration {
 	return out
 }
 
-// fmtDur prints a latency in microseconds below 10 ms, in milliseconds above.
+// fmtDur prints a latency in microseconds below 1 ms, in milliseconds above.
 func fmtDur(d time.Duration) string {
-	us := float64(d) / float64(time.Microsecond)
-	if us < 10000 {
-		return fmt.Sprintf("%.0f µs", us)
+	if d < time.Millisecond {
+		return fmt.Sprintf("%d µs", d.Microseconds())
 	}
-	return fmt.Sprintf("%.1f ms", us/1000)
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
 }
 
-// fmtBytes prints a size in KiB below 10 MiB, in MiB above.
+// fmtBytes prints a size in KiB below 1 MiB, in MiB above.
 func fmtBytes(b float64) string {
-	if math.Abs(b) < 10<<20 {
+	if math.Abs(b) < 1<<20 {
 		return fmt.Sprintf("%.1f KiB", b/1024)
 	}
 	return fmt.Sprintf("%.1f MiB", b/(1<<20))
