@@ -42,6 +42,8 @@
 package activeuri
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -86,6 +88,10 @@ type Options struct {
 	// Metrics, if set, is served at /metrics without authentication
 	// (a Prometheus handler).
 	Metrics http.Handler
+	// ChangeIP, if set, serves POST /api/ip: it moves the phone (SIP, RTP
+	// and this HTTP server) to another address. An error wrapping
+	// ErrBadIP is the request's fault (400); others are 409.
+	ChangeIP func(ctx context.Context, ip string) error
 }
 
 // Defaults of Options, in one place.
@@ -135,6 +141,7 @@ const (
 	PathLogout  = "/logout"
 	PathHealth  = "/healthz"
 	PathMetrics = "/metrics" // served only when Options.Metrics is set
+	PathIP      = "/api/ip"  // POST ip=A.B.C.D; served only when Options.ChangeIP is set
 )
 
 // Server is one phone's HTTP server. It is an http.Handler; serve it with
@@ -178,6 +185,9 @@ func New(d emulator.Device, opts Options) *Server {
 		PathCommand: {methods: []string{http.MethodGet}, handle: s.handleCommand},
 		PathStatus:  {methods: []string{http.MethodGet}, handle: s.handleStatus},
 		PathEvents:  {methods: []string{http.MethodGet}, handle: s.handleEvents},
+	}
+	if opts.ChangeIP != nil {
+		s.routes[PathIP] = route{methods: []string{http.MethodPost}, handle: s.handleChangeIP}
 	}
 	if opts.Metrics != nil {
 		// Prometheus scrapes without credentials, like /healthz.
@@ -367,4 +377,30 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	if err := indexTemplate.Execute(w, s.dev.Snapshot().Identity); err != nil {
 		s.log.Debug("index page not written", "err", err)
 	}
+}
+
+// ErrBadIP marks a ChangeIP error caused by the address the client gave.
+var ErrBadIP = errors.New("bad IP address")
+
+// handleChangeIP is POST /api/ip with form field ip: the phone moves there
+// and fires IP Changed once SIP listens on the new address.
+func (s *Server) handleChangeIP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		httpError(w, http.StatusBadRequest, "bad form: %v", err)
+		return
+	}
+	ip := strings.TrimSpace(r.PostForm.Get("ip"))
+	if ip == "" {
+		httpError(w, http.StatusBadRequest, "missing ip parameter (POST ip=A.B.C.D)")
+		return
+	}
+	if err := s.opts.ChangeIP(r.Context(), ip); err != nil {
+		if errors.Is(err, ErrBadIP) {
+			httpError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		s.refused(w, "ip change", err)
+		return
+	}
+	writeText(w, "OK: moving to %s", ip)
 }

@@ -50,7 +50,7 @@ func (s *state) renderLCD() LCD {
 		lcd.Title = "Dial"
 		lcd.Lines = append(lcd.Lines, s.dialing)
 	default:
-		lcd.Title = s.p.cfg.Identity.Name
+		lcd.Title = s.identity.Name
 		for _, l := range s.lines {
 			lcd.Lines = append(lcd.Lines, "L"+strconv.Itoa(l.n)+" "+l.cfg.User+" "+l.fsm.Current())
 		}

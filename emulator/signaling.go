@@ -50,6 +50,11 @@ type Signaling interface {
 	// a Contact of target (call forwarding, RFC 3261 §21.3.3), reporting
 	// SIPEnded{Code: 302}.
 	Redirect(ref CallRef, target string)
+	// Restart stops the SIP side as Stop does (hanging up, unregistering,
+	// reporting both), binds it again on ip (the same address for a
+	// reboot, a new one when the phone's IP changes) and posts
+	// SIPRestarted. It does not register: the phone calls Register.
+	Restart(ip string)
 	// Stop hangs up every call, unregisters every line (posting
 	// SIPRegistration{State: RegUnregistered} for each) and closes the
 	// sockets.
@@ -186,6 +191,13 @@ type SIPReplaced struct {
 	Old, New CallRef
 }
 
+// SIPRestarted reports the end of a Restart: the SIP side listens on IP
+// again, or could not (Err).
+type SIPRestarted struct {
+	IP  string
+	Err string
+}
+
 // SIPDTMF reports a digit received on an established call.
 type SIPDTMF struct {
 	Ref   CallRef
@@ -203,3 +215,4 @@ func (SIPHold) input()         {}
 func (SIPTransfer) input()     {}
 func (SIPReferred) input()     {}
 func (SIPReplaced) input()     {}
+func (SIPRestarted) input()    {}

@@ -13,6 +13,7 @@ import (
 // state is everything the loop owns. No other goroutine touches it.
 type state struct {
 	p        *Phone
+	identity Identity // $mac, $ip...; the IP changes at run time
 	hook     *fsm.FSM
 	activity *fsm.FSM
 	dnd      *fsm.FSM
@@ -32,6 +33,7 @@ type state struct {
 	menu    *menu // the LCD menu, when open
 	history []HistoryEntry
 	notice  string // one-line message on the LCD (e.g. "Transfer failed: 603")
+	restart string // "reboot" or "ip" while the SIP side restarts
 
 	seq      uint64
 	counters Counters
@@ -72,7 +74,7 @@ type call struct {
 }
 
 func newState(p *Phone) *state {
-	s := &state{p: p, selected: 1, volume: 5}
+	s := &state{p: p, identity: p.cfg.Identity, selected: 1, volume: 5}
 	s.hook = fsm.NewFSM(HookOn, hookEvents(), fsm.Callbacks{
 		"enter_" + HookOff: func(context.Context, *fsm.Event) { s.emit(EventOffHook, 0, s.focus()) },
 		"enter_" + HookOn:  func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
@@ -161,6 +163,10 @@ func (s *state) apply(in Input) error {
 		return s.setForward(in)
 	case ringTimeout:
 		s.onRingTimeout(in)
+	case ChangeIP:
+		return s.changeIP(in.IP)
+	case SIPRestarted:
+		s.onRestarted(in)
 	case nil:
 		return fmt.Errorf("nil input")
 	default:
@@ -190,7 +196,7 @@ func (s *state) setDND(on bool) {
 // call's (spec §2.5: call variables only during incoming, outgoing and
 // connected calls; empty otherwise).
 func (s *state) event(t EventType, ln int, c *call) Event {
-	id := s.p.cfg.Identity
+	id := s.identity
 	ev := Event{Type: t, Line: ln, Vars: Vars{MAC: id.MAC, IP: id.IP, Model: id.Model, Firmware: id.Firmware}}
 	if c != nil {
 		ev.Call = c.ref
@@ -257,7 +263,7 @@ func sameView(a, b Snapshot) bool {
 
 func (s *state) snapshot() Snapshot {
 	snap := Snapshot{
-		Identity: s.p.cfg.Identity,
+		Identity: s.identity,
 		Seq:      s.seq,
 		Hook:     s.hook.Current(),
 		Busy:     s.activity.Current() == ActivityBusy,

@@ -34,6 +34,8 @@ func (s *state) pressKey(k keypad.Key) error {
 	switch k {
 	case keypad.OK:
 		return s.confirm()
+	case keypad.Reboot:
+		return s.reboot()
 	case keypad.Hold:
 		s.toggleHold()
 	case keypad.Transfer:

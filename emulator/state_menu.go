@@ -88,7 +88,7 @@ func (s *state) menuItems() []string {
 		}
 		return out
 	case menuStatus:
-		id := s.p.cfg.Identity
+		id := s.identity
 		out := []string{"IP " + id.IP, "MAC " + id.MAC, id.Model + " " + id.Firmware}
 		for _, l := range s.lines {
 			out = append(out, "L"+strconv.Itoa(l.n)+" "+l.cfg.User+" "+l.fsm.Current())

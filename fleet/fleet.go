@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -53,12 +55,50 @@ type Member struct {
 	Sender *actionurl.Sender
 	Web    *activeuri.Server
 	http   *http.Server
-	httpLn net.Listener
+	mu     sync.Mutex   // guards httpLn
+	httpLn net.Listener // moves when the phone's IP changes
 	detach func()
 }
 
 // HTTPAddr is the phone's bound web address (host:port).
-func (m *Member) HTTPAddr() string { return m.httpLn.Addr().String() }
+func (m *Member) HTTPAddr() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.httpLn.Addr().String()
+}
+
+// changeIP moves the phone to ip: its HTTP server listens there first, so
+// that a CTI server reacting to IP Changed finds it; then the core moves
+// SIP and RTP and fires IP Changed. The old HTTP address closes a moment
+// later, once the answer to this request has left.
+func (m *Member) changeIP(ctx context.Context, ip string) error {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return fmt.Errorf("%w: %q", activeuri.ErrBadIP, ip)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	port := m.httpLn.Addr().(*net.TCPAddr).Port
+	ln, err := net.Listen("tcp", net.JoinHostPort(a.String(), strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("%w: cannot serve HTTP there: %v", activeuri.ErrBadIP, err)
+	}
+	if err := m.Phone.Do(ctx, emulator.ChangeIP{IP: a.String()}); err != nil {
+		ln.Close()
+		return err
+	}
+	old := m.httpLn
+	m.httpLn = ln
+	go m.serve(ln)
+	time.AfterFunc(500*time.Millisecond, func() { old.Close() })
+	return nil
+}
+
+func (m *Member) serve(ln net.Listener) {
+	if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		slog.Error("http server", "phone", m.Config.Name, "error", err)
+	}
+}
 
 // ActiveURI is the base URL of the phone's Active URI endpoint, with the
 // admin credentials in it as CTI software sends them.
@@ -157,6 +197,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		Password: pc.Admin.Password,
 		Logger:   plog,
 		Metrics:  promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
+		ChangeIP: m.changeIP,
 	})
 	ln, err := net.Listen("tcp", pc.HTTPAddr())
 	if err != nil {
@@ -165,11 +206,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	}
 	m.httpLn = ln
 	m.http = &http.Server{Handler: m.Web, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			plog.Error("http server", "error", err)
-		}
-	}()
+	go m.serve(ln)
 	if err := phone.Start(ctx); err != nil {
 		_ = m.http.Close()
 		m.Web.Close()

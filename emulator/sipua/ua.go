@@ -73,6 +73,7 @@ type UA struct {
 	ctx   context.Context // lives from Start to Stop
 	stop  context.CancelFunc
 	calls sync.Map // emulator.CallRef -> *callLeg
+	life  sync.Mutex // serialises Restart
 	regMu sync.Mutex
 	regs  []*registration
 	wg    sync.WaitGroup
