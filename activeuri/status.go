@@ -53,6 +53,10 @@ type Status struct {
 	Forward map[string]emulator.ForwardStatus `json:"forward"`
 	// History is the call history, newest first.
 	History []emulator.HistoryEntry `json:"history"`
+	// AudioPath is "speaker", "headset" or "handset".
+	AudioPath string `json:"audio_path"`
+	// Voicemail is each line's message-waiting state (RFC 3842).
+	Voicemail []emulator.VoicemailStatus `json:"voicemail"`
 }
 
 // StatusIdentity is what $name, $mac, $ip, $model and $firmware expand to.
@@ -141,6 +145,8 @@ func StatusOf(s emulator.Snapshot) Status {
 		st.Forward[emulator.ForwardKind(k).String()] = f
 	}
 	st.History = append([]emulator.HistoryEntry{}, s.History...)
+	st.AudioPath = s.AudioPath
+	st.Voicemail = append([]emulator.VoicemailStatus{}, s.Voicemail...)
 	for _, l := range s.Lines {
 		st.Lines = append(st.Lines, StatusLine{
 			Line: l.Line, User: l.User, Server: l.Server, URI: l.URI, DisplayName: l.DisplayName,

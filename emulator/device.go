@@ -56,10 +56,15 @@ type Snapshot struct {
 	Selected int    // 1-based line used for the next call
 	Volume   int    // 0..9
 	Muted    bool
-	Lines    []LineStatus
-	Calls    []CallStatus
-	LCD      LCD
-	Counters Counters
+	// AudioPath is where call audio goes: "speaker", "headset" or
+	// "handset".
+	AudioPath string
+	// Voicemail is each line's message-waiting state (RFC 3842).
+	Voicemail []VoicemailStatus
+	Lines     []LineStatus
+	Calls     []CallStatus
+	LCD       LCD
+	Counters  Counters
 	// Forward is each forwarding condition, indexed by ForwardKind.
 	Forward [3]ForwardStatus
 	// History is the call history, newest first (at most 100 calls).

@@ -28,6 +28,13 @@ func (s *state) renderLCD() LCD {
 	if s.dnd.Current() == DNDOn {
 		lcd.LEDs["DND"] = LEDOn
 	}
+	newMsgs, waiting := s.messagesWaiting()
+	if waiting {
+		lcd.LEDs["MSG"] = LEDBlink
+	}
+	if s.audioPath == PathHeadset {
+		lcd.LEDs["HEADSET"] = LEDOn
+	}
 	lcd.SoftKeys = s.softKeyLabels()
 
 	switch c := s.focus(); {
@@ -56,6 +63,9 @@ func (s *state) renderLCD() LCD {
 		}
 		if s.dnd.Current() == DNDOn {
 			lcd.Lines = append(lcd.Lines, "DND")
+		}
+		if waiting && newMsgs > 0 {
+			lcd.Lines = append(lcd.Lines, newMessagesLine(newMsgs))
 		}
 	}
 	if c := s.focus(); c != nil && c.remoteHeld {

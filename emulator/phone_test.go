@@ -322,3 +322,19 @@ func TestCloseDrainsSlowSubscriber(t *testing.T) {
 		t.Fatalf("subscriber saw %v before Close returned, want %v", seen, want)
 	}
 }
+
+func TestHeadsetAndSpeakerPaths(t *testing.T) {
+	p, _ := newPhone(t)
+	if got := p.Snapshot().AudioPath; got != emulator.PathSpeaker {
+		t.Fatalf("default audio path %q", got)
+	}
+	press(t, p, keypad.Headset)
+	s := p.Snapshot()
+	if s.AudioPath != emulator.PathHeadset || s.Hook != emulator.HookOff || s.LCD.LEDs["HEADSET"] != emulator.LEDOn {
+		t.Fatalf("after HEADSET: path %q hook %s LEDs %v", s.AudioPath, s.Hook, s.LCD.LEDs)
+	}
+	press(t, p, keypad.Headset)
+	if h := p.Snapshot().Hook; h != emulator.HookOn {
+		t.Fatalf("second HEADSET left the hook %s", h)
+	}
+}

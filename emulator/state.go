@@ -24,6 +24,8 @@ type state struct {
 	selected   int    // 1-based line for the next call
 	volume     int
 	muted      bool
+	audioPath  string                    // PathSpeaker, PathHeadset or PathHandset
+	mwi        map[int]SIPMessageWaiting // line -> last message-summary
 	lastDialed string
 	lastDialLn int
 	nextOut    int
@@ -74,7 +76,7 @@ type call struct {
 }
 
 func newState(p *Phone) *state {
-	s := &state{p: p, identity: p.cfg.Identity, selected: 1, volume: 5}
+	s := &state{p: p, identity: p.cfg.Identity, selected: 1, volume: 5, audioPath: PathSpeaker}
 	s.hook = fsm.NewFSM(HookOn, hookEvents(), fsm.Callbacks{
 		"enter_" + HookOff: func(context.Context, *fsm.Event) { s.emit(EventOffHook, 0, s.focus()) },
 		"enter_" + HookOn:  func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
@@ -163,6 +165,8 @@ func (s *state) apply(in Input) error {
 		return s.setForward(in)
 	case ringTimeout:
 		s.onRingTimeout(in)
+	case SIPMessageWaiting:
+		s.onMessageWaiting(in)
 	case ChangeIP:
 		return s.changeIP(in.IP)
 	case SIPRestarted:
@@ -263,18 +267,20 @@ func sameView(a, b Snapshot) bool {
 
 func (s *state) snapshot() Snapshot {
 	snap := Snapshot{
-		Identity: s.identity,
-		Seq:      s.seq,
-		Hook:     s.hook.Current(),
-		Busy:     s.activity.Current() == ActivityBusy,
-		DND:      s.dnd.Current() == DNDOn,
-		Dialing:  s.dialing,
-		Selected: s.selected,
-		Volume:   s.volume,
-		Muted:    s.muted,
-		Counters: s.counters,
-		Forward:  s.fwd.rule,
-		History:  s.history,
+		Identity:  s.identity,
+		Seq:       s.seq,
+		Hook:      s.hook.Current(),
+		Busy:      s.activity.Current() == ActivityBusy,
+		DND:       s.dnd.Current() == DNDOn,
+		Dialing:   s.dialing,
+		Selected:  s.selected,
+		Volume:    s.volume,
+		Muted:     s.muted,
+		AudioPath: s.audioPath,
+		Voicemail: s.voicemail(),
+		Counters:  s.counters,
+		Forward:   s.fwd.rule,
+		History:   s.history,
 	}
 	for _, l := range s.lines {
 		snap.Lines = append(snap.Lines, LineStatus{

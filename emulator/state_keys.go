@@ -40,8 +40,10 @@ func (s *state) pressKey(k keypad.Key) error {
 		s.toggleHold()
 	case keypad.Transfer:
 		return s.transferKey()
-	case keypad.Speaker, keypad.Headset:
-		return s.handsFree()
+	case keypad.Speaker:
+		return s.handsFree(PathSpeaker)
+	case keypad.Headset:
+		return s.handsFree(PathHeadset)
 	case keypad.X:
 		s.cancel()
 	case keypad.Redial:
@@ -128,21 +130,29 @@ func (s *state) confirm() error {
 	return nil
 }
 
-// handsFree is the SPEAKER/HEADSET key: it answers a ringing call, hangs up
-// the hands-free call in focus, and otherwise toggles the hook (dial tone).
-// Typed digits wait for OK, as on the real phone.
-func (s *state) handsFree() error {
+// handsFree is the SPEAKER or HEADSET key (path says which). It answers a
+// ringing call on that path; in a call it moves the audio to that path, or
+// hangs up when the call is already there (pressing SPEAKER again ends a
+// hands-free call); idle it toggles the hook (dial tone). Typed digits wait
+// for OK, as on the real phone.
+func (s *state) handsFree(path string) error {
 	if c := s.ringing(); c != nil {
+		s.audioPath = path
 		s.answerWaiting(c)
 		return nil
 	}
 	if len(s.calls) > 0 {
+		if s.audioPath != path {
+			s.audioPath = path
+			return nil
+		}
 		if c := s.focus(); c != nil {
 			s.hangup(c)
 		}
 		return nil
 	}
 	if s.hook.Current() == HookOn {
+		s.audioPath = path
 		fire(s.hook, evLift)
 	} else {
 		s.dialing = ""
