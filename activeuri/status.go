@@ -57,6 +57,8 @@ type Status struct {
 	AudioPath string `json:"audio_path"`
 	// Voicemail is each line's message-waiting state (RFC 3842).
 	Voicemail []emulator.VoicemailStatus `json:"voicemail"`
+	// DSS lists the programmed keys D1..D10 with BLF lamp states.
+	DSS []emulator.DSSStatus `json:"dss"`
 }
 
 // StatusIdentity is what $name, $mac, $ip, $model and $firmware expand to.
@@ -147,6 +149,7 @@ func StatusOf(s emulator.Snapshot) Status {
 	st.History = append([]emulator.HistoryEntry{}, s.History...)
 	st.AudioPath = s.AudioPath
 	st.Voicemail = append([]emulator.VoicemailStatus{}, s.Voicemail...)
+	st.DSS = append([]emulator.DSSStatus{}, s.DSS...)
 	for _, l := range s.Lines {
 		st.Lines = append(st.Lines, StatusLine{
 			Line: l.Line, User: l.User, Server: l.Server, URI: l.URI, DisplayName: l.DisplayName,

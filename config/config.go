@@ -83,6 +83,8 @@ type Phone struct {
 	Media Media `yaml:"media,omitempty"`
 	// Forward is call forwarding at start (also settable in the LCD menu).
 	Forward Forward `yaml:"forward,omitempty"`
+	// DSS are the programmable keys D1..D10, in order.
+	DSS []DSSKey `yaml:"dss,omitempty"`
 	// Lines are the SIP accounts on line keys L1..L8, at least one.
 	Lines []Line `yaml:"lines"`
 	// ActionURL is the URL template sent on each event; events without
@@ -115,6 +117,14 @@ type Forward struct {
 	// NoAnswerSeconds is the ring time before no-answer forwarding
 	// (default 20).
 	NoAnswerSeconds int `yaml:"no_answer_seconds,omitempty"`
+}
+
+// DSSKey is one programmable key: speed_dial, blf (busy lamp field) or
+// transfer, to Value.
+type DSSKey struct {
+	Type  string `yaml:"type"`
+	Value string `yaml:"value"`
+	Label string `yaml:"label,omitempty"`
 }
 
 // Line is one SIP account on a line key.
@@ -242,6 +252,9 @@ func (p *Phone) EmulatorConfig() emulator.Config {
 			Firmware: p.Firmware,
 		},
 		RejectCode: p.RejectCode,
+	}
+	for _, k := range p.DSS {
+		cfg.DSS = append(cfg.DSS, emulator.DSSKey{Kind: k.Type, Value: k.Value, Label: k.Label})
 	}
 	for _, l := range p.Lines {
 		cfg.Lines = append(cfg.Lines, emulator.LineConfig{

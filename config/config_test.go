@@ -71,6 +71,8 @@ func TestExample(t *testing.T) {
 		Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 486,
 		Media:   Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
 		Forward: Forward{Busy: "1002", NoAnswerSeconds: 20},
+		DSS: []DSSKey{{Type: "speed_dial", Value: "1002", Label: "Bob"}, {Type: "blf", Value: "1003", Label: "Carol"},
+			{Type: "transfer", Value: "1009", Label: "Desk"}},
 		Lines: []Line{
 			{User: "1001", Password: "secret1", Server: "127.0.0.1:5060", DisplayName: "Alice",
 				Expires: 3600, Voicemail: "*97", Transport: "udp"},

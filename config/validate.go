@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/phonesim/phonesim/emulator"
 	"net"
 	"net/netip"
 	"net/url"
@@ -207,6 +208,7 @@ func (v *validator) phone(path string, p *Phone, baseDir string) {
 	}
 	v.media(path+".media", &p.Media, baseDir)
 	v.forward(path+".forward", &p.Forward)
+	v.dss(path+".dss", p.DSS)
 	switch {
 	case len(p.Lines) == 0:
 		s.field(path+".lines", "at least one line is required")
@@ -492,5 +494,23 @@ func (v *validator) forward(path string, f *Forward) {
 	}
 	if f.NoAnswerSeconds < 0 || f.NoAnswerSeconds > 600 {
 		v.s.field(path+".no_answer_seconds", "%d is out of range (1 to 600 seconds)", f.NoAnswerSeconds)
+	}
+}
+
+// dss checks D1..D10: at most ten keys, a known type, a value to call.
+func (v *validator) dss(path string, keys []DSSKey) {
+	if len(keys) > emulator.MaxDSS {
+		v.s.field(path, "%d keys; a phone has D1..D%d", len(keys), emulator.MaxDSS)
+	}
+	for i, k := range keys {
+		p := indexPath(path, i)
+		switch k.Type {
+		case emulator.DSSSpeedDial, emulator.DSSBLF, emulator.DSSTransfer:
+		default:
+			v.s.field(p+".type", "%q is not a DSS type (speed_dial, blf or transfer)", k.Type)
+		}
+		if k.Value == "" || strings.ContainsAny(k.Value, " \t\r\n<>\"") {
+			v.s.field(p+".value", "%q is not a number, user@host or sip: URI", k.Value)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 type Config struct {
 	Identity Identity
 	Lines    []LineConfig // L1..L8
+	DSS      []DSSKey     // D1..D10; a zero Kind is an unprogrammed key
 	// RejectCode is the SIP status an incoming call gets under DND
 	// (default 486 Busy Here).
 	RejectCode int

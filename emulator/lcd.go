@@ -32,6 +32,7 @@ func (s *state) renderLCD() LCD {
 	if waiting {
 		lcd.LEDs["MSG"] = LEDBlink
 	}
+	s.dssLEDs(lcd.LEDs)
 	if s.audioPath == PathHeadset {
 		lcd.LEDs["HEADSET"] = LEDOn
 	}

@@ -26,6 +26,7 @@ type state struct {
 	muted      bool
 	audioPath  string                    // PathSpeaker, PathHeadset or PathHandset
 	mwi        map[int]SIPMessageWaiting // line -> last message-summary
+	blf        map[int]string            // DSS key -> lamp state
 	lastDialed string
 	lastDialLn int
 	nextOut    int
@@ -165,6 +166,8 @@ func (s *state) apply(in Input) error {
 		return s.setForward(in)
 	case ringTimeout:
 		s.onRingTimeout(in)
+	case SIPDialogState:
+		s.onDialogState(in)
 	case SIPMessageWaiting:
 		s.onMessageWaiting(in)
 	case ChangeIP:
@@ -278,6 +281,7 @@ func (s *state) snapshot() Snapshot {
 		Muted:     s.muted,
 		AudioPath: s.audioPath,
 		Voicemail: s.voicemail(),
+		DSS:       s.dssStatus(),
 		Counters:  s.counters,
 		Forward:   s.fwd.rule,
 		History:   s.history,

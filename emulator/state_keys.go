@@ -31,6 +31,9 @@ func (s *state) pressKey(k keypad.Key) error {
 	if n, ok := k.SoftKey(); ok {
 		return s.softKey(n)
 	}
+	if n, ok := k.DSS(); ok {
+		return s.dssKey(n)
+	}
 	switch k {
 	case keypad.OK:
 		return s.confirm()

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +210,30 @@ func TestCallerHangsUpWhileRingingSendsCancel(t *testing.T) {
 	bobCTI.wait(t, "terminated", 5*time.Second)
 	if n := cti.count("established") + bobCTI.count("established"); n != 0 {
 		t.Errorf("a cancelled call fired Established")
+	}
+}
+
+// A speed-dial DSS key calls its number; the status API lists the key.
+func TestDSSSpeedDial(t *testing.T) {
+	cti := newCTIServer(t)
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2"})
+	alice := phoneConfig(t, "alice", cti, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
+	alice.DSS = []config.DSSKey{{Type: "speed_dial", Value: "1002", Label: "Bob"}}
+	bobCTI := newCTIServer(t)
+	bob := phoneConfig(t, "bob", bobCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
+	cti.wait(t, "registered", 5*time.Second)
+	bobCTI.wait(t, "registered", 5*time.Second)
+
+	if d := fl.Phone("alice").Phone.Snapshot().DSS; len(d) != 1 || d[0].Label != "Bob" || d[0].Key != 1 {
+		t.Fatalf("status DSS %+v", d)
+	}
+	mustActiveURI(t, fl.Phone("alice"), "key=D1")
+	in := bobCTI.wait(t, "incoming_call", 5*time.Second)
+	if !strings.HasPrefix(in.Query.Get("remote"), "sip:1001@") {
+		t.Errorf("bob rang for %q", in.Query.Get("remote"))
+	}
+	if code, _ := activeURI(t, fl.Phone("alice"), "key=D2"); code == 200 {
+		t.Error("an unprogrammed DSS key answered 200")
 	}
 }

@@ -1,0 +1,98 @@
+package emulator
+
+import "fmt"
+
+// DSS key kinds (D1..D10).
+const (
+	DSSSpeedDial = "speed_dial" // calls Value
+	DSSBLF       = "blf"        // watches Value's calls (RFC 4235) and calls it
+	DSSTransfer  = "transfer"   // in a call: blind transfer to Value; idle: calls it
+)
+
+// DSSKey is one programmable key.
+type DSSKey struct {
+	Kind  string // DSSSpeedDial, DSSBLF or DSSTransfer
+	Value string // number, user@host or sip: URI
+	Label string // shown next to the key
+}
+
+// MaxDSS is the number of DSS keys (D1..D10).
+const MaxDSS = 10
+
+// SIPDialogState reports the lamp state of a BLF key's target: "idle",
+// "ringing" or "busy" (from RFC 4235 dialog-info NOTIFYs).
+type SIPDialogState struct {
+	Key   int // 1-based DSS key
+	State string
+}
+
+func (SIPDialogState) input() {}
+
+// DSSStatus is one DSS key as the status API shows it.
+type DSSStatus struct {
+	Key   int    `json:"key"`
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+	Label string `json:"label,omitempty"`
+	Lamp  string `json:"lamp,omitempty"` // BLF only: idle, ringing, busy
+}
+
+// dssKey presses D<n>.
+func (s *state) dssKey(n int) error {
+	if n < 1 || n > len(s.p.cfg.DSS) || s.p.cfg.DSS[n-1].Kind == "" {
+		return fmt.Errorf("D%d is not programmed", n)
+	}
+	k := s.p.cfg.DSS[n-1]
+	if k.Kind == DSSTransfer {
+		if c := s.talking(); c != nil {
+			s.xfer = &transfer{orig: c, blind: true, sent: true}
+			s.p.sig.Transfer(c.ref, k.Value, "")
+			return nil
+		}
+	}
+	// A speed dial during a call holds the call first, like a line key.
+	if c := s.talking(); c != nil {
+		s.hold(c)
+	}
+	return s.dial(k.Value, s.selected)
+}
+
+func (s *state) onDialogState(in SIPDialogState) {
+	if in.Key < 1 || in.Key > MaxDSS {
+		return
+	}
+	if s.blf == nil {
+		s.blf = map[int]string{}
+	}
+	s.blf[in.Key] = in.State
+}
+
+func (s *state) dssStatus() []DSSStatus {
+	var out []DSSStatus
+	for i, k := range s.p.cfg.DSS {
+		if k.Kind == "" {
+			continue
+		}
+		st := DSSStatus{Key: i + 1, Kind: k.Kind, Value: k.Value, Label: k.Label}
+		if k.Kind == DSSBLF {
+			st.Lamp = s.blf[i+1]
+			if st.Lamp == "" {
+				st.Lamp = "idle"
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// dssLEDs lights BLF keys: ringing blinks, busy is on.
+func (s *state) dssLEDs(leds map[string]string) {
+	for key, st := range s.blf {
+		switch st {
+		case "ringing":
+			leds[fmt.Sprintf("D%d", key)] = LEDBlink
+		case "busy":
+			leds[fmt.Sprintf("D%d", key)] = LEDOn
+		}
+	}
+}
