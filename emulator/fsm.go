@@ -12,12 +12,13 @@ import (
 
 // Call appearance states.
 const (
-	CallNew      = "new"      // created, INVITE not sent yet
-	CallCalling  = "calling"  // outgoing INVITE sent
-	CallRingback = "ringback" // outgoing, 180/183 received
-	CallRinging  = "ringing"  // incoming, 180 sent, waiting for the user
-	CallTalking  = "talking"  // established
-	CallHeld     = "held"     // established, put on hold by this phone
+	CallNew      = "new"        // created, INVITE not sent yet
+	CallCalling  = "calling"    // outgoing INVITE sent
+	CallRingback = "ringback"   // outgoing, 180/183 received
+	CallRinging  = "ringing"    // incoming, 180 sent, waiting for the user
+	CallTalking  = "talking"    // established
+	CallHeld     = "held"       // established, put on hold by this phone
+	CallConf     = "conference" // established, mixed into a local conference
 	CallEnded    = "ended"
 )
 
@@ -30,6 +31,8 @@ const (
 	evEnd       = "end"       // BYE, CANCEL, error, reject
 	evHold      = "hold"      // our hold re-INVITE succeeded
 	evUnhold    = "unhold"    // our resume re-INVITE succeeded
+	evJoin      = "join"      // mixed into the local conference
+	evSplit     = "split"     // taken out of the conference
 )
 
 func callEvents() fsm.Events {
@@ -40,7 +43,9 @@ func callEvents() fsm.Events {
 		{Name: evConnected, Src: []string{CallCalling, CallRingback, CallRinging}, Dst: CallTalking},
 		{Name: evHold, Src: []string{CallTalking}, Dst: CallHeld},
 		{Name: evUnhold, Src: []string{CallHeld}, Dst: CallTalking},
-		{Name: evEnd, Src: []string{CallNew, CallCalling, CallRingback, CallRinging, CallTalking, CallHeld}, Dst: CallEnded},
+		{Name: evJoin, Src: []string{CallTalking}, Dst: CallConf},
+		{Name: evSplit, Src: []string{CallConf}, Dst: CallTalking},
+		{Name: evEnd, Src: []string{CallNew, CallCalling, CallRingback, CallRinging, CallTalking, CallHeld, CallConf}, Dst: CallEnded},
 	}
 }
 

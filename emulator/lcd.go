@@ -93,6 +93,8 @@ func callTitle(c *call) string {
 		return "Talking"
 	case CallHeld:
 		return "On hold"
+	case CallConf:
+		return "Conference"
 	}
 	return "Call ended"
 }
@@ -115,8 +117,14 @@ func (s *state) softKeyLabels() [4]string {
 		return [4]string{"Blind", "Call", "", "Cancel"}
 	case s.xfer != nil:
 		return [4]string{"", "Transfer", "", "Cancel"}
+	case c != nil && c.fsm.Current() == CallConf:
+		return [4]string{"Split", "", "", "End"}
 	case c != nil && c.fsm.Current() == CallTalking:
-		return [4]string{"Hold", "Transfer", "", "End"}
+		conf := ""
+		if s.held() != nil {
+			conf = "Conf"
+		}
+		return [4]string{"Hold", "Transfer", conf, "End"}
 	case c != nil && c.fsm.Current() == CallHeld:
 		return [4]string{"Resume", "Transfer", "", "End"}
 	case c != nil:

@@ -50,6 +50,12 @@ type Signaling interface {
 	// a Contact of target (call forwarding, RFC 3261 §21.3.3), reporting
 	// SIPEnded{Code: 302}.
 	Redirect(ref CallRef, target string)
+	// Mix joins established calls into one local conference whose audio
+	// the phone mixes: each leg hears the phone and every other leg. It
+	// only rewires media, so it returns at once. Unmix takes a call out;
+	// a conference of one dissolves.
+	Mix(refs ...CallRef) error
+	Unmix(ref CallRef)
 	// Restart stops the SIP side as Stop does (hanging up, unregistering,
 	// reporting both), binds it again on ip (the same address for a
 	// reboot, a new one when the phone's IP changes) and posts

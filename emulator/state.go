@@ -31,12 +31,13 @@ type state struct {
 	lastDialLn int
 	nextOut    int
 
-	xfer    *transfer // a transfer under way
-	fwd     forwarding
-	menu    *menu // the LCD menu, when open
-	history []HistoryEntry
-	notice  string // one-line message on the LCD (e.g. "Transfer failed: 603")
-	restart string // "reboot" or "ip" while the SIP side restarts
+	xfer     *transfer    // a transfer under way
+	confJoin *confPending // calls waiting to be mixed (a conference is the calls in CallConf)
+	fwd      forwarding
+	menu     *menu // the LCD menu, when open
+	history  []HistoryEntry
+	notice   string // one-line message on the LCD (e.g. "Transfer failed: 603")
+	restart  string // "reboot" or "ip" while the SIP side restarts
 
 	seq      uint64
 	counters Counters

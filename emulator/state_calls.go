@@ -51,8 +51,11 @@ func (s *state) newCall(ref CallRef, ln int, incoming bool) *call {
 			s.emit(EventIncomingCall, 0, c)
 		},
 		"enter_" + CallTalking: func(_ context.Context, e *fsm.Event) {
-			if e.Src == CallHeld {
+			switch e.Src {
+			case CallHeld:
 				s.emit(EventUnhold, 0, c)
+				return
+			case CallConf: // split from a conference: still the same call
 				return
 			}
 			c.answered = time.Now()
@@ -191,6 +194,7 @@ func (s *state) onEnded(in SIPEnded) {
 	fire(c.fsm, evEnd)
 	s.transferCallEnded(c)
 	s.removeCall(c)
+	s.conferenceCallEnded(c)
 }
 
 // answer asks the SIP side to answer a ringing call; Established fires when

@@ -70,6 +70,7 @@ func (s *state) onHold(in SIPHold) {
 		fire(c.fsm, evHold)
 	} else {
 		fire(c.fsm, evUnhold)
+		s.mixPending(c)
 	}
 }
 

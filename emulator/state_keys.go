@@ -41,6 +41,8 @@ func (s *state) pressKey(k keypad.Key) error {
 		return s.reboot()
 	case keypad.Hold:
 		s.toggleHold()
+	case keypad.Conference:
+		return s.conferenceKey()
 	case keypad.Transfer:
 		return s.transferKey()
 	case keypad.Speaker:
@@ -175,6 +177,13 @@ func (s *state) cancel() {
 		s.cancelTransfer()
 		return
 	}
+	if conf := s.inConference(); len(conf) > 0 {
+		// X ends the whole conference.
+		for _, c := range conf {
+			s.hangup(c)
+		}
+		return
+	}
 	if c := s.focus(); c != nil {
 		s.hangup(c)
 		return
@@ -226,6 +235,10 @@ func (s *state) softKey(n int) error {
 		}
 	case "Hold", "Resume":
 		s.toggleHold()
+	case "Conf":
+		return s.conferenceKey()
+	case "Split":
+		s.splitConference()
 	case "Transfer":
 		return s.transferKey()
 	case "Blind":

@@ -1,7 +1,8 @@
 package sipua
 
 import (
-	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/diago"
 	"github.com/emiago/diago/audio"
@@ -35,33 +37,109 @@ func (m *MediaOptions) initWithDefaults() {
 	}
 }
 
-// source returns what to loop into a call and its diago mime type.
-func (m MediaOptions) source() ([]byte, string, error) {
+// pcm returns the phone's own audio, looped into every call: 16-bit PCM at
+// 8 kHz, padded with silence to a whole number of frames.
+func (m MediaOptions) pcm(frameSamples int) ([]int16, error) {
+	var raw []byte
 	if hz, ok := strings.CutPrefix(m.Play, "tone:"); ok {
 		f, err := strconv.ParseFloat(hz, 64)
 		if err != nil || f <= 0 || f >= assets.SampleRate/2 {
-			return nil, "", fmt.Errorf("media.play %q: tone frequency must be between 0 and 4000 Hz", m.Play)
+			return nil, fmt.Errorf("media.play %q: tone frequency must be between 0 and 4000 Hz", m.Play)
 		}
-		return assets.TonePCM(f, 1000), "audio/pcm", nil
+		raw = assets.TonePCM(f, 1000)
+	} else {
+		b, err := os.ReadFile(m.Play)
+		if err != nil {
+			return nil, fmt.Errorf("media.play: %w", err)
+		}
+		if raw, err = wavPCM(b); err != nil {
+			return nil, fmt.Errorf("media.play %s: %w", m.Play, err)
+		}
 	}
-	b, err := os.ReadFile(m.Play)
-	if err != nil {
-		return nil, "", fmt.Errorf("media.play: %w", err)
+	n := len(raw) / 2
+	if n == 0 {
+		return nil, fmt.Errorf("media.play %s: no audio", m.Play)
 	}
-	return b, "audio/wav", nil
+	out := make([]int16, (n+frameSamples-1)/frameSamples*frameSamples)
+	for i := range n {
+		out[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+	}
+	return out, nil
+}
+
+// wavPCM returns the samples of an 8 kHz 16-bit mono PCM WAV file, the
+// only format G.711 calls carry without resampling. It reads the RIFF
+// chunks itself, bounds-checked: go-audio/riff (diago's WAV reader)
+// allocates whatever size a corrupt "fmt " chunk claims.
+//
+// RIFF (Multimedia Programming Interface and Data Specifications 1.0): a
+// file is "RIFF" <size> "WAVE" then chunks of <id> <size> <data>, each
+// padded to an even length; "fmt " precedes "data".
+func wavPCM(b []byte) ([]byte, error) {
+	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return nil, errors.New("not a RIFF/WAVE file")
+	}
+	le16 := func(b []byte) uint16 { return binary.LittleEndian.Uint16(b) }
+	haveFmt := false
+	for p := 12; p+8 <= len(b); {
+		id, size := string(b[p:p+4]), uint64(binary.LittleEndian.Uint32(b[p+4:]))
+		body := b[p+8:]
+		if id == "data" {
+			if !haveFmt {
+				return nil, errors.New(`"data" chunk before "fmt "`)
+			}
+			// A size of 0 or past the end is a file still being written
+			// (or cut short): its samples run to the end.
+			if size == 0 || size > uint64(len(body)) {
+				size = uint64(len(body))
+			}
+			return body[:size&^1], nil
+		}
+		if size > uint64(len(body)) {
+			return nil, fmt.Errorf("chunk %q is cut short", id)
+		}
+		if id == "fmt " {
+			if size < 16 {
+				return nil, errors.New(`"fmt " chunk too short`)
+			}
+			format, chans := le16(body[0:]), le16(body[2:])
+			rate, bits := binary.LittleEndian.Uint32(body[4:]), le16(body[14:])
+			// WAVE_FORMAT_EXTENSIBLE (0xFFFE) names its format in the
+			// first two bytes of the sub-format GUID at offset 24.
+			if format == 0xFFFE && size >= 26 {
+				format = le16(body[24:])
+			}
+			if format != 1 || bits != 16 || rate != assets.SampleRate || chans != 1 {
+				return nil, fmt.Errorf("WAV is format %d, %d-bit, %d Hz, %d channels; want PCM (1), 16-bit, 8000 Hz, mono",
+					format, bits, rate, chans)
+			}
+			haveFmt = true
+		}
+		p += 8 + int(size) + int(size&1)
+	}
+	return nil, errors.New(`no "data" chunk`)
 }
 
 // callMedia runs one established call's RTP: a player that loops the
-// configured audio out (RFC 4733 digits interleaved), a reader that counts
-// what comes in, reports digits and optionally records it.
+// configured audio out (RFC 4733 digits interleaved, and the other legs'
+// audio mixed in while the call is in a conference, see conference.go), a
+// reader that counts what comes in, reports digits and optionally records
+// it.
 type callMedia struct {
-	stats *emulator.MediaStats
-	dtmf  *diago.DTMFWriter
-	digit chan rune // digits waiting to be sent, in order
-	med   *diago.DialogMedia
-	wg    sync.WaitGroup
-	once  sync.Once
-	done  chan struct{}
+	ref          emulator.CallRef
+	stats        *emulator.MediaStats
+	codec        media.Codec
+	frameSamples int       // PCM samples per RTP packet (160: 20 ms at 8 kHz)
+	writer       io.Writer // encoded audio out, paced by diago's RTPPacketWriter
+	dtmf         *diago.DTMFWriter
+	digit        chan rune // digits waiting to be sent, in order
+	med          *diago.DialogMedia
+	wg           sync.WaitGroup
+	once         sync.Once
+	done         chan struct{}
+
+	conf *conference             // guarded by confMu
+	mix  atomic.Pointer[mixView] // nil outside a conference
 }
 
 type countingWriter struct {
@@ -78,22 +156,28 @@ func (c countingWriter) Write(b []byte) (int, error) {
 }
 
 func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia {
-	m := &callMedia{stats: &emulator.MediaStats{}, med: med, done: make(chan struct{}), digit: make(chan rune, 64)}
 	codec := media.CodecAudioFromSession(med.MediaSession())
+	m := &callMedia{
+		ref: ref, stats: &emulator.MediaStats{}, codec: codec, frameSamples: frameSamples(codec),
+		med: med, done: make(chan struct{}), digit: make(chan rune, 64),
+	}
 	m.stats.Codec.Store(strings.ToUpper(codec.Name))
 
 	if dw, err := med.AudioWriterDTMF(); err == nil {
 		m.dtmf = dw
-		med.SetAudioWriter(countingWriter{w: dw, s: m.stats})
+		m.writer = countingWriter{w: dw, s: m.stats}
 	} else if w, err := med.AudioWriter(); err == nil {
 		u.log.Debug("no telephone-event negotiated; DTMF disabled", "call", ref)
-		med.SetAudioWriter(countingWriter{w: w, s: m.stats})
+		m.writer = countingWriter{w: w, s: m.stats}
+	}
+	if m.writer != nil {
+		med.SetAudioWriter(m.writer)
 	}
 
 	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
-		u.play(ref, m)
+		u.play(m)
 	}()
 	go func() {
 		defer m.wg.Done()
@@ -101,40 +185,76 @@ func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia
 	}()
 	go func() {
 		defer m.wg.Done()
-		u.listen(ref, m, codec)
+		u.listen(m)
 	}()
 	return m
 }
 
-func (u *UA) play(ref emulator.CallRef, m *callMedia) {
-	src, mime, err := u.opts.Media.source()
-	if err != nil {
-		u.log.Warn("no audio to play", "call", ref, "error", err)
+// frameSamples is the number of samples in one packet of the codec.
+func frameSamples(c media.Codec) int {
+	n := int(int64(c.SampleRate) * c.SampleDur.Milliseconds() / 1000)
+	if n <= 0 {
+		return assets.SampleRate / 50 // 20 ms, RFC 3551 §4.2's default packetization
+	}
+	return n
+}
+
+// play sends one frame per packet time until the call ends: the phone's own
+// audio, plus, in a conference, what the other legs received. The writer's
+// RTPPacketWriter blocks each write until the next 20 ms tick, so this loop
+// is paced by diago's clock and needs none of its own.
+func (u *UA) play(m *callMedia) {
+	if m.writer == nil {
 		return
 	}
-	pb, err := m.med.PlaybackCreate()
+	encode, err := g711Encoder(m.codec.Name)
 	if err != nil {
-		u.log.Debug("playback", "call", ref, "error", err)
+		u.log.Warn("no audio to play", "call", m.ref, "error", err)
 		return
 	}
-	for {
+	fs := m.frameSamples
+	src, err := u.opts.Media.pcm(fs)
+	if err != nil {
+		u.log.Warn("no audio to play; sending silence", "call", m.ref, "error", err)
+		src = make([]int16, fs)
+	}
+	var (
+		mixed   = make([]int16, fs)
+		payload = make([]byte, fs)
+		frames  [][]int16 // own frame, then one per other leg
+		heard   [][]int16 // buffers for the other legs' frames
+	)
+	for pos := 0; ; pos = (pos + fs) % len(src) {
 		select {
 		case <-m.done:
 			return
 		default:
 		}
-		if _, err := pb.Play(bytes.NewReader(src), mime); err != nil {
+		out := src[pos : pos+fs]
+		if v := m.mix.Load(); v != nil && len(v.in) > 0 {
+			for len(heard) < len(v.in) {
+				heard = append(heard, make([]int16, fs))
+			}
+			frames = append(frames[:0], out)
+			for i, p := range v.in {
+				p.read(heard[i])
+				frames = append(frames, heard[i])
+			}
+			mixFrame(mixed, frames...)
+			out = mixed
+		}
+		if _, err := m.writer.Write(encode(payload, out)); err != nil {
 			return // the call's RTP session closed
 		}
 	}
 }
 
-func (u *UA) listen(ref emulator.CallRef, m *callMedia, codec media.Codec) {
+func (u *UA) listen(m *callMedia) {
 	var r io.Reader
 	if dr, err := m.med.AudioReaderDTMF(); err == nil {
 		dr.OnDTMF(func(d rune) error {
 			m.stats.DTMFIn.Add(1)
-			u.to.Post(emulator.SIPDTMF{Ref: ref, Digit: d})
+			u.to.Post(emulator.SIPDTMF{Ref: m.ref, Digit: d})
 			return nil
 		})
 		r = dr
@@ -143,19 +263,36 @@ func (u *UA) listen(ref emulator.CallRef, m *callMedia, codec media.Codec) {
 	} else {
 		return
 	}
-	rec := u.openRecording(ref, codec)
+	rec := u.openRecording(m.ref, m.codec)
 	if rec != nil {
 		defer rec.close()
 	}
+	// The packet reader keeps the header of the packet just read; it tells
+	// audio from RFC 4733 events, which are not decoded.
+	pr := m.med.RTPPacketReader
 	buf := make([]byte, media.RTPBufSize)
+	pcm := make([]int16, media.RTPBufSize)
 	for {
 		n, err := r.Read(buf)
 		if err != nil {
 			return
 		}
 		m.stats.RTPIn.Add(1)
-		if rec != nil && n > 0 {
-			rec.write(buf[:n])
+		v := m.mix.Load()
+		if n == 0 || (rec == nil && v == nil) {
+			continue
+		}
+		samples, ok := decodeG711(pr.PacketHeader.PayloadType, buf[:n], pcm)
+		if !ok {
+			continue
+		}
+		if rec != nil {
+			rec.write(samples)
+		}
+		if v != nil {
+			for _, p := range v.out {
+				p.write(samples)
+			}
 		}
 	}
 }
@@ -185,21 +322,31 @@ func (m *callMedia) sendDigits() {
 	}
 }
 
-// stop ends the media goroutines; diago closes the RTP session with the
-// dialog, which unblocks the reader and the player.
+// stop ends the media goroutines: the call leaves its conference, and
+// closing the RTP session unblocks the reader and the player.
 func (m *callMedia) stop() {
 	m.once.Do(func() {
 		close(m.done)
+		m.leaveConference()
 		_ = m.med.Close()
 	})
 	m.wg.Wait()
 }
 
-// recording decodes received G.711 and writes it to a WAV file.
+// ended reports whether stop has begun.
+func (m *callMedia) ended() bool {
+	select {
+	case <-m.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// recording writes the decoded received audio to a WAV file.
 type recording struct {
 	f   *os.File
 	ww  *audio.WavWriter
-	dec *audio.PCMDecoder
 	pcm []byte
 }
 
@@ -208,9 +355,8 @@ func (u *UA) openRecording(ref emulator.CallRef, codec media.Codec) *recording {
 	if dir == "" {
 		return nil
 	}
-	dec, err := audio.NewPCMDecoder(codec.PayloadType)
-	if err != nil {
-		u.log.Warn("cannot record", "call", ref, "codec", codec.Name, "error", err)
+	if _, err := g711Encoder(codec.Name); err != nil {
+		u.log.Warn("cannot record", "call", ref, "error", err)
 		return nil
 	}
 	f, err := os.Create(filepath.Join(dir, string(ref)+".wav"))
@@ -220,14 +366,15 @@ func (u *UA) openRecording(ref emulator.CallRef, codec media.Codec) *recording {
 	}
 	ww := audio.NewWavWriter(f)
 	ww.NumChans = 1
-	return &recording{f: f, ww: ww, dec: dec, pcm: make([]byte, 4*media.RTPBufSize)}
+	return &recording{f: f, ww: ww, pcm: make([]byte, 2*media.RTPBufSize)}
 }
 
-func (r *recording) write(encoded []byte) {
-	n, err := r.dec.DecoderTo(r.pcm, encoded)
-	if err == nil && n > 0 {
-		_, _ = r.ww.Write(r.pcm[:n])
+func (r *recording) write(samples []int16) {
+	b := r.pcm[:2*len(samples)]
+	for i, s := range samples {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(s))
 	}
+	_, _ = r.ww.Write(b)
 }
 
 func (r *recording) close() {
