@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phonesim/phonesim/emulator"
@@ -65,7 +66,7 @@ type Sender struct {
 	cfg       Config
 	client    *http.Client
 	ownClient bool
-	templates map[emulator.EventType]*Template
+	templates atomic.Pointer[map[emulator.EventType]*Template] // replaced whole by SetURLs
 	log       *slog.Logger
 	stats     *stats
 
@@ -80,33 +81,16 @@ type Sender struct {
 func NewSender(cfg Config) (*Sender, error) {
 	cfg.withDefaults()
 	s := &Sender{
-		cfg:       cfg,
-		templates: make(map[emulator.EventType]*Template, len(cfg.URLs)),
-		log:       cfg.Logger,
-		stats:     newStats(),
-		attached:  make(map[int]*attachment),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		stats:    newStats(),
+		attached: make(map[int]*attachment),
 	}
-	var errs []error
-	for _, ev := range emulator.ActionEvents() {
-		raw := cfg.URLs[ev]
-		if strings.TrimSpace(raw) == "" {
-			continue
-		}
-		t, err := ParseTemplate(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("event %s (%s): %w", ev.Key(), ev, err))
-			continue
-		}
-		s.templates[ev] = t
-	}
-	for ev := range cfg.URLs {
-		if ev.Key() == "" {
-			errs = append(errs, fmt.Errorf("%v is not one of the 27 Action URL events (URL %q)", ev, cfg.URLs[ev]))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	templates, err := parseURLs(cfg.URLs)
+	if err != nil {
 		return nil, err
 	}
+	s.templates.Store(&templates)
 	s.client = cfg.Client
 	if s.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -121,7 +105,43 @@ func NewSender(cfg Config) (*Sender, error) {
 }
 
 // Template returns the parsed URL for an event, or nil if none is set.
-func (s *Sender) Template(ev emulator.EventType) *Template { return s.templates[ev] }
+func (s *Sender) Template(ev emulator.EventType) *Template { return (*s.templates.Load())[ev] }
+
+// SetURLs replaces every Action URL at once (auto-provisioning): events
+// already queued are sent with the URLs in force when they are sent. On
+// error nothing changes.
+func (s *Sender) SetURLs(urls map[emulator.EventType]string) error {
+	templates, err := parseURLs(urls)
+	if err != nil {
+		return err
+	}
+	s.templates.Store(&templates)
+	return nil
+}
+
+// parseURLs parses one URL per event; an error names the event and URL.
+func parseURLs(urls map[emulator.EventType]string) (map[emulator.EventType]*Template, error) {
+	templates := make(map[emulator.EventType]*Template, len(urls))
+	var errs []error
+	for _, ev := range emulator.ActionEvents() {
+		raw := urls[ev]
+		if strings.TrimSpace(raw) == "" {
+			continue
+		}
+		t, err := ParseTemplate(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("event %s (%s): %w", ev.Key(), ev, err))
+			continue
+		}
+		templates[ev] = t
+	}
+	for ev := range urls {
+		if ev.Key() == "" {
+			errs = append(errs, fmt.Errorf("%v is not one of the 27 Action URL events (URL %q)", ev, urls[ev]))
+		}
+	}
+	return templates, errors.Join(errs...)
+}
 
 // attachment is one device's subscription.
 type attachment struct {
@@ -163,7 +183,7 @@ func (s *Sender) Attach(d emulator.Device) (detach func()) {
 
 // handle runs on the device's subscriber goroutine, one event at a time.
 func (a *attachment) handle(ev emulator.Event) {
-	t := a.s.templates[ev.Type]
+	t := (*a.s.templates.Load())[ev.Type]
 	if t == nil {
 		return
 	}

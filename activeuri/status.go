@@ -59,6 +59,8 @@ type Status struct {
 	Voicemail []emulator.VoicemailStatus `json:"voicemail"`
 	// DSS lists the programmed keys D1..D10 with BLF lamp states.
 	DSS []emulator.DSSStatus `json:"dss"`
+	// Provisioning is the last key=AutoP run.
+	Provisioning emulator.ProvisionStatus `json:"provisioning"`
 }
 
 // StatusIdentity is what $name, $mac, $ip, $model and $firmware expand to.
@@ -150,6 +152,7 @@ func StatusOf(s emulator.Snapshot) Status {
 	st.AudioPath = s.AudioPath
 	st.Voicemail = append([]emulator.VoicemailStatus{}, s.Voicemail...)
 	st.DSS = append([]emulator.DSSStatus{}, s.DSS...)
+	st.Provisioning = s.Provision
 	for _, l := range s.Lines {
 		st.Lines = append(st.Lines, StatusLine{
 			Line: l.Line, User: l.User, Server: l.Server, URI: l.URI, DisplayName: l.DisplayName,

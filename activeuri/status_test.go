@@ -74,7 +74,7 @@ func TestStatusJSONFields(t *testing.T) {
 		t.Fatalf("status is not JSON: %v\n%s", err, body)
 	}
 	wantKeys(t, "status", doc, "identity", "seq", "hook", "busy", "dnd", "dialing", "selected_line",
-		"volume", "muted", "lines", "calls", "lcd", "counters", "forward", "history", "audio_path", "voicemail", "dss")
+		"volume", "muted", "lines", "calls", "lcd", "counters", "forward", "history", "audio_path", "voicemail", "dss", "provisioning")
 	wantKeys(t, "identity", doc["identity"], "name", "mac", "ip", "model", "firmware")
 	lines := doc["lines"].([]any)
 	wantKeys(t, "lines[0]", lines[0], "line", "user", "server", "uri", "display_name", "registration", "code", "error")

@@ -85,6 +85,9 @@ type Phone struct {
 	Forward Forward `yaml:"forward,omitempty"`
 	// DSS are the programmable keys D1..D10, in order.
 	DSS []DSSKey `yaml:"dss,omitempty"`
+	// ProvisioningURL is where key=AutoP fetches <mac>.yaml (MAC in 12
+	// lowercase hex digits, e.g. 00a859001001.yaml); see Provisioned.
+	ProvisioningURL string `yaml:"provisioning_url,omitempty"`
 	// Lines are the SIP accounts on line keys L1..L8, at least one.
 	Lines []Line `yaml:"lines"`
 	// ActionURL is the URL template sent on each event; events without

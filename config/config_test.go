@@ -69,8 +69,9 @@ func TestExample(t *testing.T) {
 		Name: "alice", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 		RTPPorts: "20000-20999", MAC: "00:a8:59:00:10:01", Model: "X4U", Firmware: "2.12.1",
 		Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 486,
-		Media:   Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
-		Forward: Forward{Busy: "1002", NoAnswerSeconds: 20},
+		Media:           Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
+		Forward:         Forward{Busy: "1002", NoAnswerSeconds: 20},
+		ProvisioningURL: "http://127.0.0.1:9000/prov/",
 		DSS: []DSSKey{{Type: "speed_dial", Value: "1002", Label: "Bob"}, {Type: "blf", Value: "1003", Label: "Carol"},
 			{Type: "transfer", Value: "1009", Label: "Desk"}},
 		Lines: []Line{

@@ -209,6 +209,7 @@ func (v *validator) phone(path string, p *Phone, baseDir string) {
 	v.media(path+".media", &p.Media, baseDir)
 	v.forward(path+".forward", &p.Forward)
 	v.dss(path+".dss", p.DSS)
+	v.actionURL(path+".provisioning_url", p.ProvisioningURL)
 	switch {
 	case len(p.Lines) == 0:
 		s.field(path+".lines", "at least one line is required")

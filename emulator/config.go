@@ -14,6 +14,10 @@ type Config struct {
 	// RejectCode is the SIP status an incoming call gets under DND
 	// (default 486 Busy Here).
 	RejectCode int
+	// Provision, if set, runs on key=AutoP on its own goroutine: it
+	// fetches and applies the phone's provisioning file and ends by
+	// posting ProvisionResult.
+	Provision func()
 	// Logger, if nil, is slog.Default().
 	Logger *slog.Logger
 }

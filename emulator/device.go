@@ -62,11 +62,13 @@ type Snapshot struct {
 	// Voicemail is each line's message-waiting state (RFC 3842).
 	Voicemail []VoicemailStatus
 	// DSS lists the programmed DSS keys D1..D10.
-	DSS      []DSSStatus
-	Lines    []LineStatus
-	Calls    []CallStatus
-	LCD      LCD
-	Counters Counters
+	DSS []DSSStatus
+	// Provision is the last auto-provisioning run (key=AutoP).
+	Provision ProvisionStatus
+	Lines     []LineStatus
+	Calls     []CallStatus
+	LCD       LCD
+	Counters  Counters
 	// Forward is each forwarding condition, indexed by ForwardKind.
 	Forward [3]ForwardStatus
 	// History is the call history, newest first (at most 100 calls).

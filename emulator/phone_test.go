@@ -220,6 +220,9 @@ func TestDialWithoutSIPAndBadAccount(t *testing.T) {
 	if err := p.Do(ctx, emulator.PressKey{Key: keypad.D1}); err == nil || !strings.Contains(err.Error(), "not programmed") {
 		t.Fatalf("an unprogrammed DSS key: %v", err)
 	}
+	if err := p.Do(ctx, emulator.PressKey{Key: keypad.AutoP}); !errors.Is(err, emulator.ErrNoProvisioning) {
+		t.Fatalf("AutoP without a provisioning URL: %v", err)
+	}
 	if err := p.Do(ctx, emulator.PressKey{Key: keypad.Reboot}); !errors.Is(err, emulator.ErrNoSIP) {
 		t.Fatalf("Reboot without a SIP side: %v", err)
 	}
@@ -227,7 +230,7 @@ func TestDialWithoutSIPAndBadAccount(t *testing.T) {
 		t.Fatal("a bad IP was accepted")
 	}
 	// Keys whose features come later are accepted.
-	for _, k := range []keypad.Key{keypad.Hold, keypad.Transfer, keypad.Conference, keypad.Up, keypad.AutoP, keypad.Headset} {
+	for _, k := range []keypad.Key{keypad.Hold, keypad.Transfer, keypad.Conference, keypad.Up} {
 		if err := p.Do(ctx, emulator.PressKey{Key: k}); err != nil {
 			t.Errorf("%v: %v", k, err)
 		}

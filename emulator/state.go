@@ -31,13 +31,14 @@ type state struct {
 	lastDialLn int
 	nextOut    int
 
-	xfer     *transfer    // a transfer under way
-	confJoin *confPending // calls waiting to be mixed (a conference is the calls in CallConf)
-	fwd      forwarding
-	menu     *menu // the LCD menu, when open
-	history  []HistoryEntry
-	notice   string // one-line message on the LCD (e.g. "Transfer failed: 603")
-	restart  string // "reboot" or "ip" while the SIP side restarts
+	xfer      *transfer    // a transfer under way
+	confJoin  *confPending // calls waiting to be mixed (a conference is the calls in CallConf)
+	fwd       forwarding
+	menu      *menu // the LCD menu, when open
+	history   []HistoryEntry
+	notice    string // one-line message on the LCD (e.g. "Transfer failed: 603")
+	restart   string // "reboot" or "ip" while the SIP side restarts
+	provision ProvisionStatus
 
 	seq      uint64
 	counters Counters
@@ -78,7 +79,8 @@ type call struct {
 }
 
 func newState(p *Phone) *state {
-	s := &state{p: p, identity: p.cfg.Identity, selected: 1, volume: 5, audioPath: PathSpeaker}
+	s := &state{p: p, identity: p.cfg.Identity, selected: 1, volume: 5, audioPath: PathSpeaker,
+		provision: ProvisionStatus{State: "never"}}
 	s.hook = fsm.NewFSM(HookOn, hookEvents(), fsm.Callbacks{
 		"enter_" + HookOff: func(context.Context, *fsm.Event) { s.emit(EventOffHook, 0, s.focus()) },
 		"enter_" + HookOn:  func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
@@ -169,6 +171,8 @@ func (s *state) apply(in Input) error {
 		s.onRingTimeout(in)
 	case SIPDialogState:
 		s.onDialogState(in)
+	case ProvisionResult:
+		s.onProvisionResult(in)
 	case SIPMessageWaiting:
 		s.onMessageWaiting(in)
 	case ChangeIP:
@@ -283,6 +287,7 @@ func (s *state) snapshot() Snapshot {
 		AudioPath: s.audioPath,
 		Voicemail: s.voicemail(),
 		DSS:       s.dssStatus(),
+		Provision: s.provision,
 		Counters:  s.counters,
 		Forward:   s.fwd.rule,
 		History:   s.history,

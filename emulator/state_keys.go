@@ -39,6 +39,8 @@ func (s *state) pressKey(k keypad.Key) error {
 		return s.confirm()
 	case keypad.Reboot:
 		return s.reboot()
+	case keypad.AutoP:
+		return s.autoProvision()
 	case keypad.Hold:
 		s.toggleHold()
 	case keypad.Conference:

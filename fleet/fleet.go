@@ -55,7 +55,7 @@ type Member struct {
 	Sender *actionurl.Sender
 	Web    *activeuri.Server
 	http   *http.Server
-	mu     sync.Mutex   // guards httpLn
+	mu     sync.Mutex   // guards httpLn and detach
 	httpLn net.Listener // moves when the phone's IP changes
 	detach func()
 }
@@ -170,8 +170,12 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		RetryMax:       opts.RegisterRetryMax,
 		Logger:         log,
 	})
+	m := &Member{Config: *pc, UA: ua}
+	if pc.ProvisioningURL != "" {
+		ecfg.Provision = m.autoProvision
+	}
 	phone := emulator.New(ecfg, ua)
-	m := &Member{Config: *pc, Phone: phone, UA: ua}
+	m.Phone = phone
 
 	sender, err := actionurl.NewSender(actionurl.Config{
 		URLs:    pc.ActionURL,
@@ -186,7 +190,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	if len(pc.ActionURL) > 0 {
 		// No URLs, no subscriber: a fleet of 1000 plain phones saves a
 		// goroutine and about 7 KiB each (docs/benchmarks.md).
-		m.detach = sender.Attach(phone)
+		m.attachSender()
 	}
 
 	// Each phone serves its own Action URL counters at /metrics.
