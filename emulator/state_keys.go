@@ -108,7 +108,7 @@ func (s *state) digit(d rune) error {
 		s.p.sig.SendDTMF(c.ref, d)
 		return nil
 	}
-	if len(s.calls) > 0 {
+	if s.busyDialling() {
 		return nil
 	}
 	if len(s.dialing) >= maxDialDigits {
@@ -128,7 +128,8 @@ func (s *state) confirm() error {
 		// spec flow: F_TRANSFER, digits, OK = blind transfer
 		return s.blindTransfer()
 	}
-	if s.dialing != "" && len(s.calls) == 0 {
+	if s.dialing != "" && !s.busyDialling() {
+		// a new call; calls on hold stay on hold
 		return s.dial(s.dialing, s.selected)
 	}
 	if len(s.calls) == 0 && s.hook.Current() == HookOn {
@@ -270,4 +271,18 @@ func (s *state) forwardTarget() string {
 		}
 	}
 	return ""
+}
+
+// busyDialling reports a call that leaves no room for a new one: ringing,
+// being placed, or in a conference. Held calls do not count: with a call
+// on hold the user can dial another, as on a real phone.
+func (s *state) busyDialling() bool {
+	for _, c := range s.calls {
+		switch c.fsm.Current() {
+		case CallHeld:
+		default:
+			return true
+		}
+	}
+	return false
 }
