@@ -6,30 +6,97 @@ import (
 	"sync"
 
 	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/phonesim/phonesim/emulator"
 )
 
 // callLeg is one call's SIP side. Its goroutine owns the dialog; the phone's
-// loop talks to it through the channels.
+// loop talks to it through the channels, and the hold, transfer and REFER
+// code reaches the established dialog through dialog().
 type callLeg struct {
 	ref      emulator.CallRef
-	decision chan decision // incoming: answer or reject, from the phone
+	line     int           // 1-based line the call is on; set before the leg is shared
+	decision chan decision // incoming: answer, reject or redirect, from the phone
 	hangupCh chan struct{} // closed when the user hangs up
 	once     sync.Once
 
-	mu    sync.Mutex
-	media *callMedia // set once established
+	// reinvite serialises our re-INVITEs on the dialog: RFC 3261 §14.1,
+	// a UAC MUST NOT start a re-INVITE while another is in progress.
+	reinvite sync.Mutex
+
+	mu         sync.Mutex
+	media      *callMedia // set once established
+	dlg        sipDialog  // set once established
+	id         dialogID   // set once established
+	remoteHeld bool       // the far end's last offer held us (a=sendonly/inactive)
 }
 
+// decision is the phone's answer to a ringing incoming call.
 type decision struct {
 	answer bool
-	code   int // reject code when !answer
+	code   int    // final response when !answer: 486, 603... or 302
+	target string // with code 302: where to (call forwarding)
+}
+
+// sipDialog is what both kinds of diago dialog (we called, we were called)
+// offer once a call is established.
+type sipDialog interface {
+	Context() context.Context
+	Hangup(ctx context.Context) error
+	DialogSIP() *sipgo.Dialog
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+	Hold(ctx context.Context) error
+	Unhold(ctx context.Context) error
+	RemoteContact() *sip.ContactHeader
+}
+
+var (
+	_ sipDialog = (*diago.DialogServerSession)(nil)
+	_ sipDialog = (*diago.DialogClientSession)(nil)
+)
+
+// dialogID identifies a dialog from our side (RFC 3261 §12: Call-ID, local
+// tag, remote tag).
+type dialogID struct {
+	callID, local, remote string
+}
+
+func dialogIDOf(d sipDialog) dialogID {
+	sd := d.DialogSIP()
+	var id dialogID
+	if cid := sd.InviteRequest.CallID(); cid != nil {
+		id.callID = cid.Value()
+	}
+	tag := func(params sip.HeaderParams) string {
+		v, _ := params.Get("tag")
+		return v
+	}
+	switch d.(type) {
+	case *diago.DialogServerSession:
+		// The UAS's copy of the INVITE carries its own To tag.
+		if to := sd.InviteRequest.To(); to != nil {
+			id.local = tag(to.Params)
+		}
+		if from := sd.InviteRequest.From(); from != nil {
+			id.remote = tag(from.Params)
+		}
+	default:
+		if from := sd.InviteRequest.From(); from != nil {
+			id.local = tag(from.Params)
+		}
+		if sd.InviteResponse != nil {
+			if to := sd.InviteResponse.To(); to != nil {
+				id.remote = tag(to.Params)
+			}
+		}
+	}
+	return id
 }
 
 func newLeg(ref emulator.CallRef) *callLeg {
-	return &callLeg{ref: ref, decision: make(chan decision, 1), hangupCh: make(chan struct{})}
+	return &callLeg{ref: ref, line: 1, decision: make(chan decision, 1), hangupCh: make(chan struct{})}
 }
 
 func (l *callLeg) hangup() { l.once.Do(func() { close(l.hangupCh) }) }
@@ -49,17 +116,61 @@ func (l *callLeg) setMedia(m *callMedia) {
 	l.mu.Unlock()
 }
 
+// established records the dialog and media of an answered call.
+func (l *callLeg) established(d sipDialog, m *callMedia) {
+	id := dialogIDOf(d)
+	l.mu.Lock()
+	l.dlg, l.id, l.media = d, id, m
+	l.mu.Unlock()
+}
+
+// dialog returns the established dialog, or nil while ringing.
+func (l *callLeg) dialog() sipDialog {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dlg
+}
+
+func (l *callLeg) dialogID() (dialogID, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.id, l.dlg != nil
+}
+
+func (l *callLeg) cancelled() bool {
+	select {
+	case <-l.hangupCh:
+		return true
+	default:
+		return false
+	}
+}
+
 // serveIncoming is diago's handler for a new INVITE. It must block for the
 // whole call: when it returns diago sends BYE (answered) or 480 (not).
 func (u *UA) serveIncoming(d *diago.DialogServerSession) {
+	inv := d.InviteRequest
+	// RFC 3891 §3: an INVITE with Replaces takes the place of one of our
+	// dialogs; one that matches none is refused before it rings.
+	var replaced *callLeg
+	if hs := inv.GetHeaders("Replaces"); len(hs) > 0 {
+		old, code := u.matchReplaces(hs)
+		if old == nil {
+			u.log.Info("INVITE with Replaces refused", "code", code, "replaces", hs[0].Value())
+			_ = d.Respond(code, reasonPhrase(code), nil)
+			return
+		}
+		replaced = old
+	}
+
 	ref := emulator.CallRef("i" + strconv.FormatUint(u.inSeq.Add(1), 10))
 	leg := newLeg(ref)
+	leg.line = u.lineFor(d.ToUser())
 	u.calls.Store(ref, leg)
 	defer u.calls.Delete(ref)
 
-	inv := d.InviteRequest
 	from, to := inv.From(), inv.To()
-	in := emulator.SIPIncoming{Ref: ref, Line: u.lineFor(d.ToUser())}
+	in := emulator.SIPIncoming{Ref: ref, Line: leg.line}
 	if cid := inv.CallID(); cid != nil {
 		in.CallID = cid.Value()
 	}
@@ -71,37 +182,16 @@ func (u *UA) serveIncoming(d *diago.DialogServerSession) {
 	}
 	_ = d.Trying()
 	u.to.Post(in)
-	if err := d.Ringing(); err != nil {
-		u.to.Post(emulator.SIPEnded{Ref: ref, ByRemote: true, Reason: err.Error()})
-		return
-	}
-
-	select {
-	case dec := <-leg.decision:
-		if !dec.answer {
-			code := dec.code
-			if code == 0 {
-				code = sip.StatusBusyHere
-			}
-			err := d.Respond(code, reasonPhrase(code), nil)
-			u.to.Post(emulator.SIPEnded{Ref: ref, Code: code, Reason: reasonPhrase(code), ByRemote: false})
-			if err != nil {
-				u.log.Debug("reject failed", "call", ref, "error", err)
-			}
+	if replaced == nil {
+		// A replacing call is answered at once (RFC 3891 §3: it takes
+		// over a call the user already accepted); any other rings.
+		if err := d.Ringing(); err != nil {
+			u.to.Post(emulator.SIPEnded{Ref: ref, ByRemote: true, Reason: err.Error()})
 			return
 		}
-	case <-leg.hangupCh:
-		_ = d.Respond(statusDecline, "Decline", nil)
-		u.to.Post(emulator.SIPEnded{Ref: ref, Code: statusDecline, Reason: "Decline"})
-		return
-	case <-d.Context().Done():
-		// CANCEL from the caller (RFC 3261 §9.2: the INVITE gets 487).
-		u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusRequestTerminated, Reason: "Request Terminated", ByRemote: true, Cancelled: true})
-		return
-	case <-u.ctx.Done():
-		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
-		u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusServiceUnavailable, Reason: "phone shutting down"})
-		return
+		if !u.awaitAnswer(d, leg) {
+			return
+		}
 	}
 
 	med, err := d.Answer(diago.AnswerOptions{})
@@ -114,10 +204,52 @@ func (u *UA) serveIncoming(d *diago.DialogServerSession) {
 		return
 	}
 	m := u.startMedia(ref, med)
-	leg.setMedia(m)
+	leg.established(d, m)
 	defer m.stop()
 	u.to.Post(emulator.SIPAnswered{Ref: ref, Media: m.stats})
+	if replaced != nil {
+		// RFC 3891 §3: once the new dialog is confirmed, the replaced
+		// one ends with BYE; its own goroutine reports SIPEnded.
+		u.to.Post(emulator.SIPReplaced{Old: replaced.ref, New: ref})
+		replaced.hangup()
+	}
 	u.talk(d.Context(), ref, leg, d.Hangup)
+}
+
+// awaitAnswer waits for the phone's decision on a ringing call. It returns
+// true to answer; otherwise it has sent the final response and reported
+// SIPEnded.
+func (u *UA) awaitAnswer(d *diago.DialogServerSession, leg *callLeg) bool {
+	ref := leg.ref
+	select {
+	case dec := <-leg.decision:
+		switch {
+		case dec.answer:
+			return true
+		case dec.code == sip.StatusMovedTemporarily:
+			u.redirect(d, leg, dec.target)
+		default:
+			code := dec.code
+			if code == 0 {
+				code = sip.StatusBusyHere
+			}
+			err := d.Respond(code, reasonPhrase(code), nil)
+			u.to.Post(emulator.SIPEnded{Ref: ref, Code: code, Reason: reasonPhrase(code), ByRemote: false})
+			if err != nil {
+				u.log.Debug("reject failed", "call", ref, "error", err)
+			}
+		}
+	case <-leg.hangupCh:
+		_ = d.Respond(statusDecline, "Decline", nil)
+		u.to.Post(emulator.SIPEnded{Ref: ref, Code: statusDecline, Reason: "Decline"})
+	case <-d.Context().Done():
+		// CANCEL from the caller (RFC 3261 §9.2: the INVITE gets 487).
+		u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusRequestTerminated, Reason: "Request Terminated", ByRemote: true, Cancelled: true})
+	case <-u.ctx.Done():
+		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+		u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusServiceUnavailable, Reason: "phone shutting down"})
+	}
+	return false
 }
 
 // talk waits for either side to end an established call.
@@ -142,14 +274,12 @@ func (u *UA) talk(dialogCtx context.Context, ref emulator.CallRef, leg *callLeg,
 	}
 }
 
-// runOutgoing places a call: INVITE (answering 401/407 with the line's
-// credentials), ringback on 180/183, ACK on 200, CANCEL when the user hangs
-// up first (RFC 3261 §9.1).
-func (u *UA) runOutgoing(leg *callLeg, line int, target string) {
+// runOutgoing places a dialled call from leg.line to target.
+func (u *UA) runOutgoing(leg *callLeg, target string) {
 	ref := leg.ref
-	lc, ok := u.lineCfg(line)
+	lc, ok := u.lineCfg(leg.line)
 	if !ok {
-		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: "line " + strconv.Itoa(line) + " has no account"})
+		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: "line " + strconv.Itoa(leg.line) + " has no account"})
 		return
 	}
 	recipient, err := uriFor(target, lc.Server)
@@ -163,6 +293,35 @@ func (u *UA) runOutgoing(leg *callLeg, line int, target string) {
 		return
 	}
 	defer d.Close()
+	u.placeCall(outgoing{leg: leg, account: lc, dialog: d})
+}
+
+// outgoing is a call we place: a dialled number, or the target of a REFER
+// we received.
+type outgoing struct {
+	leg     *callLeg
+	account emulator.LineConfig
+	dialog  *diago.DialogClientSession
+	headers []sip.Header // added to the INVITE (Referred-By, Replaces)
+	// outcome, if set, learns how the INVITE ended as a SIP status line:
+	// 200 OK once answered and ACKed, else the failure (for the NOTIFY
+	// that ends a REFER's subscription, RFC 3515 §2.4.5).
+	outcome func(code int, reason string)
+}
+
+// placeCall runs an outgoing call from INVITE to hang-up: INVITE (answering
+// 401/407 with the line's credentials), progress on 180/183, ACK on 200,
+// CANCEL when the user hangs up first (RFC 3261 §9.1).
+func (u *UA) placeCall(o outgoing) {
+	leg, d, lc := o.leg, o.dialog, o.account
+	ref := leg.ref
+	outcome := func(code int, reason string) {
+		if o.outcome != nil {
+			o.outcome(code, reason)
+		}
+	}
+	// RemoteURI stays empty: the phone keeps the address it shows for the
+	// number dialled (or the REFER's target).
 	started := emulator.SIPCallStarted{Ref: ref}
 	if cid := d.InviteRequest.CallID(); cid != nil {
 		started.CallID = cid.Value()
@@ -190,6 +349,7 @@ func (u *UA) runOutgoing(leg *callLeg, line int, target string) {
 	}
 	opts.WithCaller(lc.DisplayName, lc.User, hostOf(lc.Server))
 	opts.Headers = append(opts.Headers, sip.NewHeader("User-Agent", u.opts.UserAgent))
+	opts.Headers = append(opts.Headers, o.headers...)
 	// The Call-ID is only known once sipgo builds the INVITE; report the
 	// call placed right before sending it.
 	if d.InviteRequest.CallID() == nil {
@@ -199,7 +359,13 @@ func (u *UA) runOutgoing(leg *callLeg, line int, target string) {
 	}
 	u.to.Post(started)
 
-	med, err := d.Invite(ctx, opts)
+	// safely: diago panics on some malformed SDP in the answer (its
+	// ConnectionInformation indexes unchecked fields).
+	var med *diago.DialogMedia
+	err := safely(func() (err error) {
+		med, err = d.Invite(ctx, opts)
+		return err
+	})
 	if err == nil {
 		err = d.Ack(ctx)
 	}
@@ -209,30 +375,25 @@ func (u *UA) runOutgoing(leg *callLeg, line int, target string) {
 		switch {
 		case leg.cancelled():
 			ended = emulator.SIPEnded{Ref: ref, Code: sip.StatusRequestTerminated, Reason: "cancelled"}
+			code, reason = sip.StatusRequestTerminated, "Request Terminated"
 		case code == 0:
 			ended.Reason = err.Error()
+			code, reason = sip.StatusServiceUnavailable, "Service Unavailable"
 		}
 		u.to.Post(ended)
+		outcome(code, reason)
 		return
 	}
 	m := u.startMedia(ref, med)
-	leg.setMedia(m)
+	leg.established(d, m)
 	defer m.stop()
 	var display string
 	if to := d.InviteResponse.To(); to != nil {
 		display = to.DisplayName
 	}
 	u.to.Post(emulator.SIPAnswered{Ref: ref, Media: m.stats, RemoteDisplay: display})
+	outcome(sip.StatusOK, "OK")
 	u.talk(d.Context(), ref, leg, d.Hangup)
-}
-
-func (l *callLeg) cancelled() bool {
-	select {
-	case <-l.hangupCh:
-		return true
-	default:
-		return false
-	}
 }
 
 func uriString(u sip.Uri) string {
@@ -268,8 +429,14 @@ const statusDecline = 603
 // reasonPhrase is the RFC 3261 §21 phrase of the codes a phone answers with.
 func reasonPhrase(code int) string {
 	switch code {
+	case 302:
+		return "Moved Temporarily"
+	case 400:
+		return "Bad Request"
 	case 480:
 		return "Temporarily Unavailable"
+	case 481:
+		return "Call/Transaction Does Not Exist"
 	case 486:
 		return "Busy Here"
 	case 487:

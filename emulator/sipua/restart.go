@@ -28,8 +28,19 @@ func (u *UA) Restart(ip string) {
 		u.regMu.Unlock()
 		to := u.to
 		var msg string
-		if err := u.Start(ctx, to); err != nil {
-			msg = err.Error()
+		// The old socket may take a moment to be released: retry a
+		// bind that fails for up to two seconds.
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			err := u.Start(ctx, to)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				msg = err.Error()
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 		to.Post(emulator.SIPRestarted{IP: ip, Err: msg})
 	}()

@@ -72,12 +72,15 @@ type UA struct {
 	port  int
 	ctx   context.Context // lives from Start to Stop
 	stop  context.CancelFunc
-	calls sync.Map // emulator.CallRef -> *callLeg
+	calls sync.Map   // emulator.CallRef -> *callLeg
 	life  sync.Mutex // serialises Restart
 	regMu sync.Mutex
 	regs  []*registration
 	wg    sync.WaitGroup
 	inSeq atomic.Uint64
+	// referSeq numbers the calls we place for a received REFER ("r1",
+	// "r2", ...), apart from the phone's "o" and our "i" refs.
+	referSeq atomic.Uint64
 }
 
 var _ emulator.Signaling = (*UA)(nil)
@@ -119,7 +122,11 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 	u.log = u.opts.Logger.With("sip", u.Addr())
 	u.dg = diago.NewDiago(ua,
 		diago.WithLogger(u.log),
-		diago.WithServerRequestMiddleware(guard(u.log)),
+		diago.WithServerRequestMiddleware(func(next sipgo.RequestHandler) sipgo.RequestHandler {
+			// The guard screens first; inDialog then sees re-INVITEs
+			// (remote hold) and takes REFERs (transfer) of our calls.
+			return guard(u.log)(u.outOfDialog(u.inDialog(next)))
+		}),
 		diago.WithTransport(diago.Transport{
 			Transport:    u.opts.Transport,
 			BindHost:     u.opts.IP,
@@ -226,12 +233,13 @@ func waitCalls(ctx context.Context, calls *sync.Map, max time.Duration) {
 // Dial implements emulator.Signaling.
 func (u *UA) Dial(ref emulator.CallRef, line int, target string) {
 	leg := newLeg(ref)
+	leg.line = line
 	u.calls.Store(ref, leg)
 	u.wg.Add(1)
 	go func() {
 		defer u.wg.Done()
 		defer u.calls.Delete(ref)
-		u.runOutgoing(leg, line, target)
+		u.runOutgoing(leg, target)
 	}()
 }
 
@@ -253,6 +261,40 @@ func (u *UA) SendDTMF(ref emulator.CallRef, digit rune) {
 	if leg := u.leg(ref); leg != nil {
 		leg.sendDTMF(digit)
 	}
+}
+
+// goCall runs f on a goroutine that Stop waits for. It refuses (returning
+// false) once the UA is stopping or before it started.
+func (u *UA) goCall(f func()) bool {
+	if u.ctx == nil || u.ctx.Err() != nil {
+		return false
+	}
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// requestCtx bounds one in-dialog transaction: it ends after timeout, when
+// the dialog ends (parent) or when the UA stops.
+func (u *UA) requestCtx(parent context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	stop := context.AfterFunc(u.ctx, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// errText describes a failed request: the SIP status when there was one
+// ("488 Not Acceptable Here"), else the error.
+func errText(err error) string {
+	if code, reason := sipStatus(err); code != 0 {
+		return strconv.Itoa(code) + " " + reason
+	}
+	return err.Error()
 }
 
 func (u *UA) leg(ref emulator.CallRef) *callLeg {

@@ -1,0 +1,174 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/fleet"
+)
+
+// trio is alice (1001), bob (1002) and carol (1003) on the embedded
+// registrar, each with its own CTI server.
+type trio struct {
+	fl               *fleet.Fleet
+	a, b, c          *fleet.Member
+	aCTI, bCTI, cCTI *ctiServer
+	host             string // registrar host, for URIs
+}
+
+func startTrio(t *testing.T) *trio {
+	t.Helper()
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2", "1003": "s3"})
+	tr := &trio{aCTI: newCTIServer(t), bCTI: newCTIServer(t), cCTI: newCTIServer(t)}
+	tr.host = reg.Addr()[:strings.LastIndexByte(reg.Addr(), ':')]
+	alice := phoneConfig(t, "alice", tr.aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr(), DisplayName: "Alice"})
+	alice.Media.Play = "tone:440"
+	bob := phoneConfig(t, "bob", tr.bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr(), DisplayName: "Bob"})
+	bob.Media.Play = "tone:700"
+	carol := phoneConfig(t, "carol", tr.cCTI, config.Line{User: "1003", Password: "s3", Server: reg.Addr(), DisplayName: "Carol"})
+	carol.Media.Play = "tone:1100"
+	tr.fl = startFleet(t, &config.File{Phones: []config.Phone{alice, bob, carol}})
+	tr.a, tr.b, tr.c = tr.fl.Phone("alice"), tr.fl.Phone("bob"), tr.fl.Phone("carol")
+	for _, c := range []*ctiServer{tr.aCTI, tr.bCTI, tr.cCTI} {
+		c.wait(t, "registered", 5*time.Second)
+	}
+	return tr
+}
+
+// connect has from call number and to answer it with OK.
+func connect(t *testing.T, from *fleet.Member, to *fleet.Member, toCTI *ctiServer, number string, n int) {
+	t.Helper()
+	mustActiveURI(t, from, "number="+number)
+	toCTI.waitN(t, "incoming_call", n, 5*time.Second)
+	mustActiveURI(t, to, "key=OK")
+	toCTI.waitN(t, "established", n, 5*time.Second)
+}
+
+func callState(m *fleet.Member, i int) string {
+	s := m.Phone.Snapshot()
+	if i >= len(s.Calls) {
+		return ""
+	}
+	return s.Calls[i].State
+}
+
+// F_HOLD holds the call (re-INVITE a=sendonly): Hold fires, the far end
+// shows it is held; F_HOLD again resumes: Unhold fires.
+func TestHoldAndResumeBetweenPhones(t *testing.T) {
+	tr := startTrio(t)
+	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
+	est := tr.aCTI.wait(t, "established", 5*time.Second)
+
+	mustActiveURI(t, tr.a, "key=F_HOLD")
+	hold := tr.aCTI.wait(t, "hold", 5*time.Second)
+	if hold.Query.Get("call_id") != est.Query.Get("call_id") {
+		t.Errorf("Hold $call_id %q, call is %q", hold.Query.Get("call_id"), est.Query.Get("call_id"))
+	}
+	waitFor(t, "bob to see the remote hold", 5*time.Second, func() bool {
+		s := tr.b.Phone.Snapshot()
+		return len(s.Calls) == 1 && s.Calls[0].RemoteHeld
+	})
+	if st := callState(tr.a, 0); st != "held" {
+		t.Fatalf("alice's call is %q, want held", st)
+	}
+	if sk := tr.a.Phone.Snapshot().LCD.SoftKeys; sk[0] != "Resume" {
+		t.Errorf("held soft keys %q", sk)
+	}
+	mustActiveURI(t, tr.a, "key=F_HOLD")
+	tr.aCTI.wait(t, "unhold", 5*time.Second)
+	waitFor(t, "bob to see the resume", 5*time.Second, func() bool {
+		s := tr.b.Phone.Snapshot()
+		return len(s.Calls) == 1 && !s.Calls[0].RemoteHeld
+	})
+	if n := tr.aCTI.count("established"); n != 1 {
+		t.Errorf("resuming fired Established again (%d)", n)
+	}
+}
+
+// Blind transfer: bob presses F_TRANSFER, dials 1003, OK. Bob's CTI gets
+// Transfer Call and Blind Transfer; alice follows the REFER and calls
+// carol; bob's call ends.
+func TestBlindTransferBetweenPhones(t *testing.T) {
+	tr := startTrio(t)
+	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
+
+	mustActiveURI(t, tr.b, "key=F_TRANSFER;1;0;0;3;OK")
+	tr.bCTI.wait(t, "transfer_call", 5*time.Second)
+	tr.bCTI.wait(t, "blind_transfer", 5*time.Second)
+	out := tr.aCTI.waitN(t, "outgoing_call", 2, 5*time.Second) // the first was to bob
+	if got := out.Query.Get("local"); !strings.HasPrefix(got, "sip:1003@") {
+		t.Errorf("alice's referred call goes to %q, want 1003", got)
+	}
+	tr.cCTI.wait(t, "incoming_call", 5*time.Second)
+	mustActiveURI(t, tr.c, "key=OK")
+	tr.cCTI.wait(t, "established", 5*time.Second)
+	tr.bCTI.wait(t, "terminated", 5*time.Second)
+	waitFor(t, "alice talking to carol only", 5*time.Second, func() bool {
+		s := tr.a.Phone.Snapshot()
+		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1003@")
+	})
+}
+
+// Attended transfer: bob puts alice on hold with F_TRANSFER, calls carol
+// (soft key Call), talks, presses F_TRANSFER again. Alice's INVITE with
+// Replaces takes over bob's call at carol; bob drops out of both.
+func TestAttendedTransferBetweenPhones(t *testing.T) {
+	tr := startTrio(t)
+	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
+
+	mustActiveURI(t, tr.b, "key=F_TRANSFER;1;0;0;3")
+	if sk := tr.b.Phone.Snapshot().LCD.SoftKeys; sk[1] != "Call" {
+		t.Fatalf("transfer soft keys %q, want F2 Call", sk)
+	}
+	mustActiveURI(t, tr.b, "key=F2")
+	tr.cCTI.wait(t, "incoming_call", 5*time.Second)
+	mustActiveURI(t, tr.c, "key=OK")
+	tr.bCTI.waitN(t, "established", 2, 5*time.Second)
+	mustActiveURI(t, tr.b, "key=F_TRANSFER")
+	tr.bCTI.wait(t, "transfer_call", 5*time.Second)
+	tr.bCTI.wait(t, "attended_transfer", 5*time.Second)
+	waitFor(t, "bob to drop out", 10*time.Second, func() bool { return len(tr.b.Phone.Snapshot().Calls) == 0 })
+	waitFor(t, "alice and carol connected", 10*time.Second, func() bool {
+		sa, sc := tr.a.Phone.Snapshot(), tr.c.Phone.Snapshot()
+		return len(sa.Calls) == 1 && sa.Calls[0].State == "talking" && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&
+			len(sc.Calls) == 1 && sc.Calls[0].State == "talking" && strings.HasPrefix(sc.Calls[0].RemoteURI, "sip:1001@")
+	})
+	if n := tr.cCTI.count("missed_call"); n != 0 {
+		t.Errorf("carol counted a missed call")
+	}
+}
+
+// Conference: alice talks to bob, holds him, calls carol, then
+// F_CONFERENCE: both calls join alice's local conference and audio flows
+// on both legs.
+func TestThreeWayConferenceBetweenPhones(t *testing.T) {
+	tr := startTrio(t)
+	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
+	mustActiveURI(t, tr.a, "key=F_HOLD")
+	tr.aCTI.wait(t, "hold", 5*time.Second)
+	connect(t, tr.a, tr.c, tr.cCTI, "1003", 1)
+	if sk := tr.a.Phone.Snapshot().LCD.SoftKeys; sk[2] != "Conf" {
+		t.Errorf("soft keys with a held and an active call: %q", sk)
+	}
+	mustActiveURI(t, tr.a, "key=F_CONFERENCE")
+	waitFor(t, "both calls in conference", 5*time.Second, func() bool {
+		return callState(tr.a, 0) == "conference" && callState(tr.a, 1) == "conference"
+	})
+	if title := tr.a.Phone.Snapshot().LCD.Title; title != "Conference" {
+		t.Errorf("LCD title %q", title)
+	}
+	// Every leg keeps carrying RTP both ways.
+	before := tr.b.Phone.Snapshot().Calls[0].RTPIn
+	waitFor(t, "RTP into bob and carol", 5*time.Second, func() bool {
+		sb, sc := tr.b.Phone.Snapshot(), tr.c.Phone.Snapshot()
+		return len(sb.Calls) == 1 && len(sc.Calls) == 1 && sb.Calls[0].RTPIn > before+25 && sc.Calls[0].RTPIn > 25
+	})
+	// Carol leaves: alice and bob go on as an ordinary call.
+	mustActiveURI(t, tr.c, "key=X")
+	waitFor(t, "alice back to one call", 5*time.Second, func() bool {
+		s := tr.a.Phone.Snapshot()
+		return len(s.Calls) == 1 && s.Calls[0].State == "talking"
+	})
+}

@@ -1,0 +1,101 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/internal/peers"
+)
+
+// scenarioRedirected is a SIPp caller that expects 302 Moved Temporarily
+// (the busy scenario with 302 in place of 486) and ACKs it.
+var scenarioRedirected = strings.ReplaceAll(strings.ReplaceAll(peers.ScenarioBusy, `response="486"`, `response="302"`), "phonesim busy", "phonesim redirected")
+
+// redirectedTo runs one SIPp call to the phone and returns the Contact of
+// the 302 it got.
+func redirectedTo(t *testing.T, phoneAddr string) string {
+	t.Helper()
+	sipp := peers.SIPp(t, peers.SIPpOptions{Scenario: scenarioRedirected, Target: phoneAddr, Service: "1001"})
+	if err := sipp.Wait(15 * time.Second); err != nil {
+		t.Fatalf("SIPp expected 302: %v", err)
+	}
+	msgs := sipp.Messages()
+	i := strings.Index(msgs, "SIP/2.0 302")
+	if i < 0 {
+		t.Fatalf("no 302 in SIPp's log")
+	}
+	for _, line := range strings.Split(msgs[i:], "\n") {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "contact:") {
+			return strings.TrimSpace(line[strings.Index(line, ":")+1:])
+		}
+	}
+	t.Fatal("302 without Contact")
+	return ""
+}
+
+// Always forwarding (from the config): every call gets 302 with a Contact
+// of the target, the phone does not ring, Activate Always Forward fired at
+// start.
+func TestAlwaysForwardRedirectsWith302(t *testing.T) {
+	cti := newCTIServer(t)
+	p := phoneConfig(t, "desk", cti, config.Line{User: "1001", Password: "pw", Server: "127.0.0.1:9"})
+	p.Forward = config.Forward{Always: "2001"}
+	fl := startFleet(t, &config.File{Phones: []config.Phone{p}})
+	cti.wait(t, "always_forward_on", 5*time.Second)
+
+	contact := redirectedTo(t, fl.Phones[0].UA.Addr())
+	if !strings.Contains(contact, "sip:2001@") {
+		t.Errorf("302 Contact %q, want the target 2001", contact)
+	}
+	if n := cti.count("incoming_call"); n != 0 {
+		t.Errorf("a forwarded call rang (%d Incoming Call)", n)
+	}
+}
+
+// No-answer forwarding: the call rings for no_answer_seconds, then gets 302.
+func TestNoAnswerForwardAfterRingTimeout(t *testing.T) {
+	cti := newCTIServer(t)
+	p := phoneConfig(t, "desk", cti, config.Line{User: "1001", Password: "pw", Server: "127.0.0.1:9"})
+	p.Forward = config.Forward{NoAnswer: "sip:voicemail@127.0.0.1", NoAnswerSeconds: 1}
+	fl := startFleet(t, &config.File{Phones: []config.Phone{p}})
+	cti.wait(t, "no_answer_forward_on", 5*time.Second)
+
+	contact := redirectedTo(t, fl.Phones[0].UA.Addr())
+	if !strings.Contains(contact, "sip:voicemail@127.0.0.1") {
+		t.Errorf("302 Contact %q", contact)
+	}
+	cti.wait(t, "incoming_call", 5*time.Second) // it rang first
+	cti.wait(t, "terminated", 5*time.Second)
+	if n := cti.count("missed_call"); n != 0 {
+		t.Errorf("a call forwarded on no answer counted as missed")
+	}
+}
+
+// Busy forwarding: while the phone is in a call, a second caller gets 302.
+func TestBusyForwardDuringACall(t *testing.T) {
+	cti := newCTIServer(t)
+	p := phoneConfig(t, "desk", cti, config.Line{User: "1001", Password: "pw", Server: "127.0.0.1:9"})
+	p.Forward = config.Forward{Busy: "2002"}
+	fl := startFleet(t, &config.File{Phones: []config.Phone{p}})
+	desk := fl.Phones[0]
+	first := peers.SIPp(t, peers.SIPpOptions{
+		Scenario: peers.ScenarioAwaitAnswer,
+		Params:   map[string]string{"ANSWER_TIMEOUT_MS": "10000", "HOLD_MS": "1500"},
+		Target:   desk.UA.Addr(), Service: "1001",
+	})
+	cti.wait(t, "incoming_call", 5*time.Second)
+	mustActiveURI(t, desk, "key=OK")
+	cti.wait(t, "established", 5*time.Second)
+
+	if contact := redirectedTo(t, desk.UA.Addr()); !strings.Contains(contact, "sip:2002@") {
+		t.Errorf("302 Contact %q, want 2002", contact)
+	}
+	if n := cti.count("incoming_call"); n != 1 {
+		t.Errorf("the busy-forwarded call rang (%d Incoming Call)", n)
+	}
+	if err := first.Wait(15 * time.Second); err != nil {
+		t.Fatalf("first caller: %v", err)
+	}
+}
