@@ -169,6 +169,8 @@ func (s *state) apply(in Input) error {
 		return s.setForward(in)
 	case ringTimeout:
 		s.onRingTimeout(in)
+	case consultTimeout:
+		s.onConsultTimeout(in)
 	case SIPDialogState:
 		s.onDialogState(in)
 	case ProvisionResult:

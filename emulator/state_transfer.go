@@ -1,6 +1,9 @@
 package emulator
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // transfer is a transfer under way (RFC 5589 flows):
 //
@@ -116,9 +119,29 @@ func (s *state) onTransfer(in SIPTransfer) {
 	case in.Notify >= 200:
 		// The transferee reached the target (RFC 3515 §2.4.5 sipfrag):
 		// leave the original call. The target ends the consultation
-		// call when it accepts the Replaces (RFC 3891).
+		// call when it accepts the Replaces (RFC 3891); a target that
+		// ignored Replaces leaves it up, so end it after a grace time.
 		s.hangup(x.orig)
+		if c := x.consult; c != nil {
+			ref := c.ref
+			time.AfterFunc(consultGrace, func() { s.p.Post(consultTimeout{ref: ref}) })
+		}
 		s.xfer = nil
+	}
+}
+
+// consultGrace is how long the transfer target has to end the consultation
+// call itself after a successful attended transfer.
+const consultGrace = 2 * time.Second
+
+type consultTimeout struct{ ref CallRef }
+
+func (consultTimeout) input() {}
+
+func (s *state) onConsultTimeout(in consultTimeout) {
+	if c := s.call(in.ref); c != nil {
+		s.p.log.Info("transfer target kept the consultation call; ending it", "call", c.ref)
+		s.hangup(c)
 	}
 }
 

@@ -172,3 +172,67 @@ func TestThreeWayConferenceBetweenPhones(t *testing.T) {
 		return len(s.Calls) == 1 && s.Calls[0].State == "talking"
 	})
 }
+
+// Call waiting: a second call during a call rings (Incoming Call with its
+// own $call_id and $remote); answering it holds the first.
+func TestCallWaitingHoldsTheFirstCall(t *testing.T) {
+	tr := startTrio(t)
+	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
+	first := tr.bCTI.wait(t, "incoming_call", time.Second)
+
+	mustActiveURI(t, tr.c, "number=1002")
+	second := tr.bCTI.waitN(t, "incoming_call", 2, 5*time.Second)
+	if second.Query.Get("call_id") == first.Query.Get("call_id") || !strings.HasPrefix(second.Query.Get("remote"), "sip:1003@") {
+		t.Errorf("second Incoming Call vars %v", second.Query)
+	}
+	if n := tr.bCTI.count("idle_to_busy"); n != 1 {
+		t.Errorf("Idle to Busy fired %d times; the phone was already busy", n)
+	}
+	mustActiveURI(t, tr.b, "key=OK")
+	hold := tr.bCTI.wait(t, "hold", 5*time.Second)
+	if hold.Query.Get("call_id") != first.Query.Get("call_id") {
+		t.Errorf("Hold for %q, want the first call %q", hold.Query.Get("call_id"), first.Query.Get("call_id"))
+	}
+	est := tr.bCTI.waitN(t, "established", 2, 5*time.Second)
+	if est.Query.Get("call_id") != second.Query.Get("call_id") {
+		t.Errorf("Established for %q, want the second call", est.Query.Get("call_id"))
+	}
+	// L1 resumes the held call (both calls are on line 1): the talking
+	// one is held first.
+	mustActiveURI(t, tr.b, "key=F_HOLD")
+	tr.bCTI.waitN(t, "hold", 2, 5*time.Second)
+	mustActiveURI(t, tr.b, "key=L1")
+	unhold := tr.bCTI.wait(t, "unhold", 5*time.Second)
+	if unhold.Query.Get("call_id") == "" {
+		t.Errorf("Unhold without $call_id")
+	}
+}
+
+// Two accounts on L1 and L2: each registers (Registered per line) and L2
+// selects the account for the next call.
+func TestTwoLinesRegisterAndL2Dials(t *testing.T) {
+	cti := newCTIServer(t)
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1004": "s4", "1002": "s2"})
+	alice := phoneConfig(t, "alice", cti,
+		config.Line{User: "1001", Password: "s1", Server: reg.Addr(), DisplayName: "Alice"},
+		config.Line{User: "1004", Password: "s4", Server: reg.Addr(), DisplayName: "Alice sales"})
+	bobCTI := newCTIServer(t)
+	bob := phoneConfig(t, "bob", bobCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
+	a := fl.Phone("alice")
+	cti.waitN(t, "registered", 2, 5*time.Second)
+	bobCTI.wait(t, "registered", 5*time.Second)
+	leds := a.Phone.Snapshot().LCD.LEDs
+	if leds["L1"] != "on" || leds["L2"] != "on" {
+		t.Fatalf("line LEDs %v", leds)
+	}
+	mustActiveURI(t, a, "key=L2;X;1;0;0;2;OK")
+	in := bobCTI.wait(t, "incoming_call", 5*time.Second)
+	if !strings.HasPrefix(in.Query.Get("remote"), "sip:1004@") || in.Query.Get("display_remote") != "Alice sales" {
+		t.Errorf("bob sees %q %q, want line 2's account", in.Query.Get("remote"), in.Query.Get("display_remote"))
+	}
+	out := cti.wait(t, "outgoing_call", 5*time.Second)
+	if out.Query.Get("active_user") != "1004" {
+		t.Errorf("$active_user %q, want 1004", out.Query.Get("active_user"))
+	}
+}

@@ -419,8 +419,12 @@ func hostOf(server string) string {
 	return server
 }
 
+// newCallID is a random Call-ID without "@host" (RFC 3261 §20.8 makes the
+// host part optional): it travels percent-encoded in Replaces, and baresip
+// 1.0.0 prints Refer-To through a format string, so "%40p" came out as a
+// pointer.
 func newCallID() string {
-	return sip.GenerateTagN(24) + "@phonesim"
+	return sip.GenerateTagN(32)
 }
 
 // statusDecline is 603 Decline (RFC 3261 §21.6.2); sipgo has no constant.
