@@ -213,7 +213,7 @@ func (u *UA) play(m *callMedia) {
 		return
 	}
 	fs := m.frameSamples
-	src, err := u.opts.Media.pcm(fs)
+	src, err := u.ownAudio(fs)
 	if err != nil {
 		u.log.Warn("no audio to play; sending silence", "call", m.ref, "error", err)
 		src = make([]int16, fs)
@@ -380,4 +380,26 @@ func (r *recording) write(samples []int16) {
 func (r *recording) close() {
 	_ = r.ww.Close()
 	_ = r.f.Close()
+}
+
+// ownAudio is the phone's own audio, decoded once per frame size and shared
+// read-only by every call (building a tone costs 8000 sines; a WAV file a
+// read from disk).
+func (u *UA) ownAudio(frameSamples int) ([]int16, error) {
+	u.audioMu.Lock()
+	defer u.audioMu.Unlock()
+	if a, ok := u.audio[frameSamples]; ok {
+		return a.pcm, a.err
+	}
+	pcm, err := u.opts.Media.pcm(frameSamples)
+	if u.audio == nil {
+		u.audio = map[int]ownAudio{}
+	}
+	u.audio[frameSamples] = ownAudio{pcm, err}
+	return pcm, err
+}
+
+type ownAudio struct {
+	pcm []int16
+	err error
 }

@@ -74,10 +74,13 @@ type UA struct {
 	stop  context.CancelFunc
 	calls sync.Map   // emulator.CallRef -> *callLeg
 	life  sync.Mutex // serialises Restart
-	regMu sync.Mutex
-	regs  []*registration
-	wg    sync.WaitGroup
-	inSeq atomic.Uint64
+
+	audioMu sync.Mutex
+	audio   map[int]ownAudio // frame size -> the phone's own audio
+	regMu   sync.Mutex
+	regs    []*registration
+	wg      sync.WaitGroup
+	inSeq   atomic.Uint64
 	// referSeq numbers the calls we place for a received REFER ("r1",
 	// "r2", ...), apart from the phone's "o" and our "i" refs.
 	referSeq atomic.Uint64
