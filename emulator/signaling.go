@@ -56,6 +56,10 @@ type Signaling interface {
 	// a conference of one dissolves.
 	Mix(refs ...CallRef) error
 	Unmix(ref CallRef)
+	// Watch keeps a dialog-event subscription (RFC 4235) to target with
+	// line's account, for BLF DSS key `key`, until Stop; lamp states come
+	// back as SIPDialogState.
+	Watch(key, line int, target string)
 	// Restart stops the SIP side as Stop does (hanging up, unregistering,
 	// reporting both), binds it again on ip (the same address for a
 	// reboot, a new one when the phone's IP changes) and posts

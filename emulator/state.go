@@ -195,6 +195,7 @@ func (s *state) setupCompleted() {
 	s.emit(EventSetupCompleted, 0, nil)
 	if s.p.sig != nil {
 		s.p.sig.Register()
+		s.watchBLF()
 	}
 }
 

@@ -96,3 +96,13 @@ func (s *state) dssLEDs(leds map[string]string) {
 		}
 	}
 }
+
+// watchBLF subscribes every BLF key (after start, reboot or IP change).
+func (s *state) watchBLF() {
+	s.blf = nil
+	for i, k := range s.p.cfg.DSS {
+		if k.Kind == DSSBLF {
+			s.p.sig.Watch(i+1, s.selected, k.Value)
+		}
+	}
+}

@@ -72,4 +72,5 @@ func (s *state) onRestarted(in SIPRestarted) {
 	s.identity.IP = in.IP
 	s.emit(EventIPChanged, 0, nil)
 	s.p.sig.Register()
+	s.watchBLF()
 }

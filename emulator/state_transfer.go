@@ -163,6 +163,15 @@ func (s *state) transferCallEnded(c *call) {
 		x.consult = nil
 		if !x.sent {
 			s.dialing = ""
+			return
+		}
+		// The target ended the consultation call after our REFER: it
+		// accepted the Replaces (RFC 3891), so the transfer is done even
+		// if the transferee's NOTIFY is late or lost. Leave the original
+		// call too.
+		if !x.blind {
+			s.hangup(x.orig)
+			s.xfer = nil
 		}
 	}
 }

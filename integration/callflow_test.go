@@ -236,3 +236,42 @@ func TestTwoLinesRegisterAndL2Dials(t *testing.T) {
 		t.Errorf("$active_user %q, want 1004", out.Query.Get("active_user"))
 	}
 }
+
+// BLF: alice's D1 watches bob through the embedded registrar's dialog
+// event package: the lamp follows carol's call to bob (ringing, busy,
+// idle), and D1 calls bob.
+func TestBLFKeyFollowsTheWatchedExtension(t *testing.T) {
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2", "1003": "s3"})
+	aCTI, bCTI, cCTI := newCTIServer(t), newCTIServer(t), newCTIServer(t)
+	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
+	alice.DSS = []config.DSSKey{{Type: "blf", Value: "1002", Label: "Bob"}}
+	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	carol := phoneConfig(t, "carol", cCTI, config.Line{User: "1003", Password: "s3", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob, carol}})
+	a, b, c := fl.Phone("alice"), fl.Phone("bob"), fl.Phone("carol")
+	for _, cti := range []*ctiServer{aCTI, bCTI, cCTI} {
+		cti.wait(t, "registered", 5*time.Second)
+	}
+	lamp := func() string {
+		d := a.Phone.Snapshot().DSS
+		if len(d) == 0 {
+			return ""
+		}
+		return d[0].Lamp
+	}
+	waitFor(t, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
+
+	mustActiveURI(t, c, "number=1002")
+	bCTI.wait(t, "incoming_call", 5*time.Second)
+	waitFor(t, "the BLF lamp ringing", 5*time.Second, func() bool { return lamp() == "ringing" })
+	if led := a.Phone.Snapshot().LCD.LEDs["D1"]; led != "blink" {
+		t.Errorf("D1 LED %q while bob rings, want blink", led)
+	}
+	mustActiveURI(t, b, "key=OK")
+	waitFor(t, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
+	mustActiveURI(t, c, "key=X")
+	waitFor(t, "the BLF lamp idle again", 5*time.Second, func() bool { return lamp() == "idle" })
+
+	mustActiveURI(t, a, "key=D1")
+	bCTI.waitN(t, "incoming_call", 2, 5*time.Second)
+}

@@ -1,11 +1,14 @@
 // Package registrar is phonesim's embedded SIP registrar and stateful proxy:
 // phones REGISTER with digest authentication (RFC 3261 §10, §22) and call each
-// other through it (RFC 3261 §16), so that no PBX is needed.
+// other through it (RFC 3261 §16), so that no PBX is needed. Phones may
+// also watch each other's calls for their BLF keys: the registrar is the
+// notifier of the dialog event package (RFC 4235, RFC 6665).
 //
 // It is built on github.com/emiago/sipgo: sipgo's transport and transaction
 // layers carry the messages, this package is the transaction user — the
 // location service (registrar_location.go), the digest checks
-// (registrar_auth.go) and the proxy core (registrar_proxy.go).
+// (registrar_auth.go), the proxy core (registrar_proxy.go) and the dialog
+// event notifier (registrar_subscribe.go, registrar_dialog_events.go).
 package registrar
 
 import (
@@ -116,9 +119,10 @@ func (cfg Config) validate() error {
 type Option func(*options)
 
 type options struct {
-	now           func() time.Time
-	ringTimeout   time.Duration
-	nonceLifetime time.Duration
+	now                 func() time.Time
+	ringTimeout         time.Duration
+	nonceLifetime       time.Duration
+	subscribeMinExpires time.Duration // registrar_subscribe.go
 }
 
 // WithClock makes the registrar read time from now (binding expiry, nonce
@@ -183,7 +187,7 @@ func New(cfg Config, opts ...Option) (*Registrar, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := options{now: time.Now, ringTimeout: DefaultRingTimeout, nonceLifetime: DefaultNonceLifetime}
+	o := options{now: time.Now, ringTimeout: DefaultRingTimeout, nonceLifetime: DefaultNonceLifetime, subscribeMinExpires: DefaultSubscribeMinExpires}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -308,6 +312,7 @@ type run struct {
 	closeErr  error
 
 	branches nonSuccessBranches
+	events   *dialogEvents // calls and dialog-event subscriptions (BLF)
 }
 
 // bind opens the sockets on listen and builds the sipgo stack around them.
@@ -348,6 +353,7 @@ func (r *Registrar) bind(listen string) (*run, error) {
 
 	log := r.cfg.Logger
 	rn := &run{r: r, self: self, stop: make(chan struct{})}
+	rn.events = newDialogEvents(rn)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(serverName),
 		sipgo.WithUserAgentHostname(self.Addr().String()),
@@ -432,6 +438,7 @@ func (rn *run) shutdown() error {
 		rn.hmu.Unlock()
 		close(rn.stop)
 		rn.cancel()
+		rn.events.close()
 		rn.handlers.Wait() // every server transaction got its final response
 		time.Sleep(shutdownGrace)
 		var errs []error

@@ -65,6 +65,35 @@ func FuzzParseCredentials(f *testing.F) {
 	})
 }
 
+func FuzzEventHeader(f *testing.F) {
+	for _, s := range []string{"dialog", "dialog;id=abc", ` dialog ; ID="q" `, "presence", ";id=1", "", "dialog;id", "message-summary;x=y;id=2"} {
+		f.Add(s, "application/dialog-info+xml")
+	}
+	f.Add("dialog", "application/sdp, */*;q=0.1")
+	f.Add("dialog", ",;,")
+	f.Fuzz(func(t *testing.T, event, accept string) {
+		req := sip.NewRequest(sip.SUBSCRIBE, sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1"})
+		req.AppendHeader(sip.NewHeader("Event", event))
+		req.AppendHeader(sip.NewHeader("Accept", accept))
+		pkg, id, ok := eventOf(req)
+		if ok != (pkg != "") {
+			t.Fatalf("eventOf(%q) = %q, %q, %v", event, pkg, id, ok)
+		}
+		if strings.Contains(pkg, ";") || pkg != strings.TrimSpace(pkg) {
+			t.Fatalf("eventOf(%q): package %q not cut at the parameters", event, pkg)
+		}
+		if ok && !strings.HasPrefix(strings.TrimSpace(event), pkg) {
+			t.Fatalf("eventOf(%q): package %q is not the event type", event, pkg)
+		}
+		got := acceptsDialogInfo(req)
+		want := strings.Contains(strings.ToLower(accept), "application/dialog-info+xml") ||
+			strings.Contains(accept, "*/*") || strings.Contains(strings.ToLower(accept), "application/*")
+		if got && !want {
+			t.Fatalf("acceptsDialogInfo(%q) = true", accept)
+		}
+	})
+}
+
 func FuzzParseNonce(f *testing.F) {
 	// A fixed secret and clock: the fuzzing workers must agree on "good".
 	clock := newFakeClock()
@@ -91,6 +120,8 @@ func FuzzDatagram(f *testing.F) {
 		"REGISTER sip:$REG SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-2\r\nFrom: <sip:1001@b>;tag=1\r\nTo: <sip:1001@b>\r\nCall-ID: 2\r\nCSeq: 1 REGISTER\r\nContact: *\r\nExpires: 0\r\nAuthorization: Digest username=\"1001\"\r\nContent-Length: 0\r\n\r\n",
 		"INVITE sip:1002@$REG SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-3\r\nMax-Forwards: 0\r\nRoute: <sip:$REG;lr>, <sip:x>\r\nFrom: <sip:1001@b>;tag=1\r\nTo: <sip:1002@b>\r\nCall-ID: 3\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
 		"ACK sip:1002@$REG SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-4\r\nFrom: <sip:1001@b>;tag=1\r\nTo: <sip:1002@b>;tag=2\r\nCall-ID: 4\r\nCSeq: 1 ACK\r\n\r\n",
+		"SUBSCRIBE sip:1002@$REG SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-6\r\nFrom: <sip:1001@b>;tag=1\r\nTo: <sip:1002@b>\r\nCall-ID: 6\r\nCSeq: 1 SUBSCRIBE\r\nEvent: dialog;id=\"x\"\r\nAccept: application/dialog-info+xml\r\nContact: <sip:1001@127.0.0.1:9>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n",
+		"SUBSCRIBE sip:1002@$REG SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-7\r\nFrom: <sip:1001@b>;tag=1\r\nTo: <sip:1002@b>;tag=2\r\nCall-ID: 7\r\nCSeq: 2 SUBSCRIBE\r\no: dialog\r\nExpires: 0\r\nContent-Length: 0\r\n\r\n",
 		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP $REG;branch=z9hG4bK-5\r\nCSeq: 1 INVITE\r\n\r\n",
 		"\r\n\r\n",
 		"\xff\xfe",

@@ -66,6 +66,17 @@ func (rn *run) handleProxy(req *sip.Request, tx *txn) {
 	fwd := req.Clone()
 	rn.preprocessRoutes(fwd)
 	initial := !req.To().Params.Has("tag")
+	forUs := len(routeURIs(fwd)) == 0 && rn.isOurDomain(fwd.Recipient)
+
+	// BLF (registrar_subscribe.go): we are the notifier of the dialog
+	// event package for our users; a BYE ends a call we watch.
+	if req.Method == sip.SUBSCRIBE && forUs {
+		rn.handleSubscribe(req, tx)
+		return
+	}
+	if req.Method == sip.BYE {
+		rn.events.bye(req)
+	}
 
 	// An initial INVITE from a phone is challenged, as real PBXs do.
 	if req.IsInvite() && initial && !r.cfg.DisableInviteChallenge && !r.auth.open() {
@@ -74,6 +85,10 @@ func (rn *run) handleProxy(req *sip.Request, tx *txn) {
 		}
 	}
 
+	var callee string // the local user an initial INVITE is for
+	if forUs {
+		callee = fwd.Recipient.User
+	}
 	next, code, reason := rn.resolveTarget(fwd)
 	if code == sip.StatusOK { // addressed to the registrar itself
 		rn.answerLocally(req, tx)
@@ -97,7 +112,11 @@ func (rn *run) handleProxy(req *sip.Request, tx *txn) {
 	rn.prepareForward(req, fwd, next, dialogCreating)
 
 	if req.IsInvite() {
-		rn.proxyInvite(req, fwd, tx)
+		var watch *callWatch
+		if initial {
+			watch = rn.events.watchInvite(req, callee)
+		}
+		rn.proxyInvite(req, fwd, tx, watch)
 		return
 	}
 	rn.proxyNonInvite(req, fwd, tx)
@@ -201,8 +220,8 @@ func (rn *run) answerLocally(req *sip.Request, tx *txn) {
 
 // proxyInvite forwards an INVITE and relays its responses; it handles
 // CANCEL from the caller and Timer C (RFC 3261 §16.6 step 11, §16.8,
-// §16.10).
-func (rn *run) proxyInvite(req, fwd *sip.Request, tx *txn) {
+// §16.10). watch (nil for re-INVITEs) follows the call for BLF.
+func (rn *run) proxyInvite(req, fwd *sip.Request, tx *txn, watch *callWatch) {
 	// §16.2: "a stateful proxy [...] MUST generate a 100 (Trying)" when it
 	// may not answer within 200 ms; we always do, at once.
 	trying := sip.NewResponseFromRequest(req, sip.StatusTrying, "Trying", nil)
@@ -222,6 +241,8 @@ func (rn *run) proxyInvite(req, fwd *sip.Request, tx *txn) {
 		rn.failForward(req, tx, err)
 		return
 	}
+	watch.forwarded()
+	defer watch.finish()
 
 	var (
 		gotProvisional bool
@@ -252,6 +273,7 @@ func (rn *run) proxyInvite(req, fwd *sip.Request, tx *txn) {
 	for {
 		select {
 		case res := <-clTx.Responses():
+			watch.response(res)
 			if res.IsProvisional() {
 				gotProvisional = true
 				if isCancelled {
@@ -293,6 +315,7 @@ func (rn *run) proxyInvite(req, fwd *sip.Request, tx *txn) {
 		case <-cancelCh:
 			cancelCh = nil
 			rn.branches.add(req) // sipgo answered 487 to the caller
+			watch.cancelled()
 			abandon()
 
 		case <-txDone:

@@ -90,9 +90,14 @@ func TestProxyForwardsOutOfDialog(t *testing.T) {
 		t.Errorf("MESSAGE creates no dialog but got Record-Route %v", rr)
 	}
 
-	// A SUBSCRIBE creates a dialog: Record-Route.
-	sub := newRequest(sip.SUBSCRIBE, userURI(t, r, "1002"), "1001")
-	sub.AppendHeader(sip.NewHeader("Event", "dialog"))
+	// A SUBSCRIBE creates a dialog: Record-Route. (One for sip:1002@us
+	// is ours to serve, registrar_subscribe.go; this one is loose-routed
+	// through us to the phone itself.)
+	ourRoute := regURI(t, r)
+	ourRoute.UriParams = sip.HeaderParams{{K: "transport", V: "udp"}, {K: "lr"}}
+	sub := newRequest(sip.SUBSCRIBE, callee.contact("1002"), "1001")
+	sub.AppendHeader(&sip.RouteHeader{Address: ourRoute})
+	sub.AppendHeader(sip.NewHeader("Event", "presence"))
 	sub.AppendHeader(&sip.ContactHeader{Address: caller.contact("1001")})
 	if res := caller.do(sub); res.StatusCode != sip.StatusAccepted {
 		t.Fatalf("SUBSCRIBE: %s", res.StartLine())

@@ -12,10 +12,10 @@ import (
 )
 
 // outOfDialog takes the requests diago has no handler for before they reach
-// it: message-waiting NOTIFYs.
+// it: message-waiting NOTIFYs and the NOTIFYs of BLF subscriptions.
 func (u *UA) outOfDialog(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
-		if u.handleMessageSummary(req, tx) {
+		if u.handleMessageSummary(req, tx) || u.handleDialogNotify(req, tx) {
 			return
 		}
 		next(req, tx)

@@ -1,0 +1,195 @@
+package sipua
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/internal/dialoginfo"
+)
+
+// BLF: a DSS key watches another extension through the dialog event
+// package (RFC 4235 over RFC 6665 SUBSCRIBE/NOTIFY) and shows its lamp.
+
+// blfExpires is the subscription length asked for; it is refreshed at 3/4.
+const blfExpires = 600 * time.Second
+
+// watch is one BLF subscription.
+type watch struct {
+	key    int
+	callID string // of the current SUBSCRIBE dialog; NOTIFYs match on it
+}
+
+type watches struct {
+	mu     sync.Mutex
+	byCall map[string]*watch
+}
+
+func (w *watches) set(callID string, wt *watch) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byCall == nil {
+		w.byCall = map[string]*watch{}
+	}
+	if wt.callID != "" {
+		delete(w.byCall, wt.callID)
+	}
+	wt.callID = callID
+	w.byCall[callID] = wt
+}
+
+func (w *watches) get(callID string) *watch {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.byCall[callID]
+}
+
+// Watch implements emulator.Signaling: subscribe to target's dialogs for
+// DSS key `key`, with line's account, until Stop; lamp states come back as
+// SIPDialogState.
+func (u *UA) Watch(key, line int, target string) {
+	lc, ok := u.lineCfg(line)
+	if !ok {
+		return
+	}
+	wt := &watch{key: key}
+	u.goCallLike(func() { u.keepWatching(wt, lc, target) })
+}
+
+// goCallLike runs f on a goroutine that Stop waits for.
+func (u *UA) goCallLike(f func()) {
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		f()
+	}()
+}
+
+func (u *UA) keepWatching(wt *watch, lc emulator.LineConfig, target string) {
+	ctx := u.ctx
+	recipient, err := uriFor(target, lc.Server)
+	if err != nil {
+		u.log.Warn("BLF target", "key", wt.key, "error", err)
+		return
+	}
+	client, err := sipgo.NewClient(u.ua, sipgo.WithClientNAT(), sipgo.WithClientLogger(u.log),
+		sipgo.WithClientConnectionAddr(net.JoinHostPort(u.opts.IP, strconv.Itoa(u.port))))
+	if err != nil {
+		u.log.Warn("BLF client", "error", err)
+		return
+	}
+	backoff := u.opts.RetryMin
+	for ctx.Err() == nil {
+		expires, err := u.subscribe(ctx, client, wt, lc, recipient, blfExpires)
+		if err != nil {
+			u.log.Info("BLF subscribe failed", "key", wt.key, "target", target, "error", err, "retry_in", backoff)
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(2*backoff, u.opts.RetryMax)
+			continue
+		}
+		backoff = u.opts.RetryMin
+		if !sleep(ctx, refreshIn(expires)) {
+			break
+		}
+	}
+	// Unsubscribe (Expires: 0), best effort: the phone is stopping.
+	uctx, cancel := context.WithTimeout(context.Background(), u.opts.RequestTimeout)
+	defer cancel()
+	_, _ = u.subscribe(uctx, client, wt, lc, recipient, 0)
+}
+
+// subscribe sends one SUBSCRIBE (a new dialog each time, answering a
+// digest challenge with the line's credentials) and returns the granted
+// expiry.
+func (u *UA) subscribe(ctx context.Context, client *sipgo.Client, wt *watch, lc emulator.LineConfig, recipient sip.Uri, expires time.Duration) (time.Duration, error) {
+	req := sip.NewRequest(sip.SUBSCRIBE, recipient)
+	aor := sip.Uri{Scheme: "sip", User: lc.User, Host: hostOf(lc.Server)}
+	from := &sip.FromHeader{DisplayName: lc.DisplayName, Address: aor, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: recipient.User, Host: recipient.Host}, Params: sip.NewParams()})
+	callID := sip.CallIDHeader(newCallID())
+	req.AppendHeader(&callID)
+	contact := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: lc.User, Host: u.opts.IP, Port: u.port}}
+	req.AppendHeader(contact)
+	req.AppendHeader(sip.NewHeader("Event", "dialog"))
+	req.AppendHeader(sip.NewHeader("Accept", "application/dialog-info+xml"))
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires.Seconds()))))
+	req.AppendHeader(sip.NewHeader("User-Agent", u.opts.UserAgent))
+	if expires > 0 {
+		// NOTIFYs may arrive before the 200: route them already.
+		u.blf.set(string(callID), wt)
+	}
+	rctx, cancel := context.WithTimeout(ctx, u.opts.RequestTimeout)
+	defer cancel()
+	res, err := client.Do(rctx, req)
+	if err == nil && (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) {
+		res, err = client.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: lc.User, Password: lc.Password})
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !res.IsSuccess() {
+		return 0, &subscribeError{code: res.StatusCode, reason: res.Reason}
+	}
+	granted := expires
+	if h := res.GetHeader("Expires"); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 {
+			granted = time.Duration(n) * time.Second
+		}
+	}
+	return granted, nil
+}
+
+type subscribeError struct {
+	code   int
+	reason string
+}
+
+func (e *subscribeError) Error() string {
+	return "SUBSCRIBE answered " + strconv.Itoa(e.code) + " " + e.reason
+}
+
+// handleDialogNotify takes a NOTIFY of a BLF subscription (Event: dialog):
+// 200, then the watched extension's lamp state goes to the phone. It
+// reports false for requests that are not ours.
+func (u *UA) handleDialogNotify(req *sip.Request, tx sip.ServerTransaction) bool {
+	if req.Method != sip.NOTIFY {
+		return false
+	}
+	ev := req.GetHeader("Event")
+	if ev == nil || !strings.EqualFold(strings.TrimSpace(strings.SplitN(ev.Value(), ";", 2)[0]), "dialog") {
+		return false
+	}
+	cid := req.CallID()
+	if cid == nil {
+		return false
+	}
+	wt := u.blf.get(cid.Value())
+	if wt == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		return true
+	}
+	if len(req.Body()) == 0 {
+		// A NOTIFY without a body (e.g. the final one): nothing to show.
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+		return true
+	}
+	info, err := dialoginfo.Parse(req.Body())
+	if err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad dialog-info", nil))
+		return true
+	}
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	u.to.Post(emulator.SIPDialogState{Key: wt.key, State: info.LampState()})
+	return true
+}
