@@ -56,6 +56,9 @@ type Signaling interface {
 	// a conference of one dissolves.
 	Mix(refs ...CallRef) error
 	Unmix(ref CallRef)
+	// Mute makes every call carry silence instead of the phone's audio
+	// (MUTE key), or the audio again.
+	Mute(on bool)
 	// Watch keeps a dialog-event subscription (RFC 4235) to target with
 	// line's account, for BLF DSS key `key`, until Stop; lamp states come
 	// back as SIPDialogState.

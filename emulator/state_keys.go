@@ -68,6 +68,9 @@ func (s *state) pressKey(k keypad.Key) error {
 		s.volume = max(s.volume-1, 0)
 	case keypad.Mute:
 		s.muted = !s.muted
+		if s.p.sig != nil {
+			s.p.sig.Mute(s.muted)
+		}
 	case keypad.Msg:
 		if l := s.lineN(s.selected); l != nil && l.cfg.Voicemail != "" && len(s.calls) == 0 {
 			return s.dial(l.cfg.Voicemail, l.n)

@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/phonesim/phonesim/config"
 	"github.com/phonesim/phonesim/fleet"
+	"github.com/phonesim/phonesim/internal/peers"
 )
 
 // trio is alice (1001), bob (1002) and carol (1003) on the embedded
@@ -274,4 +276,38 @@ func TestBLFKeyFollowsTheWatchedExtension(t *testing.T) {
 
 	mustActiveURI(t, a, "key=D1")
 	bCTI.waitN(t, "incoming_call", 2, 5*time.Second)
+}
+
+// MUTE: the far end receives RTP, but it carries silence.
+func TestMuteSendsSilence(t *testing.T) {
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2"})
+	aCTI, bCTI := newCTIServer(t), newCTIServer(t)
+	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
+	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	bob.Media.RecordDir = t.TempDir()
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
+	a, b := fl.Phone("alice"), fl.Phone("bob")
+	aCTI.wait(t, "registered", 5*time.Second)
+	bCTI.wait(t, "registered", 5*time.Second)
+
+	mustActiveURI(t, a, "key=MUTE")
+	if !a.Phone.Snapshot().Muted {
+		t.Fatal("MUTE did not mute")
+	}
+	connect(t, a, b, bCTI, "1002", 1)
+	waitFor(t, "RTP at bob", 5*time.Second, func() bool { return rtpIn(b) > 40 })
+	mustActiveURI(t, a, "key=X")
+	bCTI.wait(t, "terminated", 5*time.Second)
+	var files []string
+	waitFor(t, "bob's recording", 5*time.Second, func() bool {
+		files, _ = filepath.Glob(filepath.Join(bob.Media.RecordDir, "*.wav"))
+		return len(files) == 1
+	})
+	heard, err := peers.AnalyzeWAV(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heard.Seconds() < 0.5 || heard.RMS > 50 {
+		t.Errorf("bob heard %.2fs at RMS %.0f from a muted phone; want silence", heard.Seconds(), heard.RMS)
+	}
 }

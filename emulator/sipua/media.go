@@ -219,6 +219,7 @@ func (u *UA) play(m *callMedia) {
 		src = make([]int16, fs)
 	}
 	var (
+		silence = make([]int16, fs)
 		mixed   = make([]int16, fs)
 		payload = make([]byte, fs)
 		frames  [][]int16 // own frame, then one per other leg
@@ -231,6 +232,9 @@ func (u *UA) play(m *callMedia) {
 		default:
 		}
 		out := src[pos : pos+fs]
+		if u.muted.Load() {
+			out = silence // MUTE: the far ends hear nothing from us
+		}
 		if v := m.mix.Load(); v != nil && len(v.in) > 0 {
 			for len(heard) < len(v.in) {
 				heard = append(heard, make([]int16, fs))
@@ -403,3 +407,8 @@ type ownAudio struct {
 	pcm []int16
 	err error
 }
+
+// Mute implements emulator.Signaling: while muted every call carries
+// silence in place of the phone's own audio (conference legs still hear
+// each other).
+func (u *UA) Mute(on bool) { u.muted.Store(on) }

@@ -75,7 +75,8 @@ type UA struct {
 	calls sync.Map   // emulator.CallRef -> *callLeg
 	life  sync.Mutex // serialises Restart
 
-	blf watches // BLF subscriptions by Call-ID
+	blf   watches     // BLF subscriptions by Call-ID
+	muted atomic.Bool // MUTE: send silence
 
 	audioMu sync.Mutex
 	audio   map[int]ownAudio // frame size -> the phone's own audio
