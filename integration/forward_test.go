@@ -99,3 +99,31 @@ func TestBusyForwardDuringACall(t *testing.T) {
 		t.Fatalf("first caller: %v", err)
 	}
 }
+
+// A phone that calls a forwarding phone follows the 302: alice calls bob,
+// bob forwards everything to carol, carol rings and answers.
+func TestCallerFollowsForwardingRedirect(t *testing.T) {
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2", "1003": "s3"})
+	aCTI, bCTI, cCTI := newCTIServer(t), newCTIServer(t), newCTIServer(t)
+	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
+	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	bob.Forward = config.Forward{Always: "1003"}
+	carol := phoneConfig(t, "carol", cCTI, config.Line{User: "1003", Password: "s3", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob, carol}})
+	for _, c := range []*ctiServer{aCTI, bCTI, cCTI} {
+		c.wait(t, "registered", 5*time.Second)
+	}
+	mustActiveURI(t, fl.Phone("alice"), "number=1002")
+	in := cCTI.wait(t, "incoming_call", 5*time.Second)
+	if !strings.HasPrefix(in.Query.Get("remote"), "sip:1001@") {
+		t.Errorf("carol rings for %q", in.Query.Get("remote"))
+	}
+	mustActiveURI(t, fl.Phone("carol"), "key=OK")
+	est := aCTI.wait(t, "established", 5*time.Second)
+	if est.Query.Get("call_id") != in.Query.Get("call_id") {
+		t.Errorf("alice's Established $call_id %q, carol's call %q", est.Query.Get("call_id"), in.Query.Get("call_id"))
+	}
+	if n := bCTI.count("incoming_call"); n != 0 {
+		t.Errorf("the forwarding phone rang")
+	}
+}

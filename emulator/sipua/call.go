@@ -2,6 +2,7 @@ package sipua
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 
@@ -307,6 +308,34 @@ type outgoing struct {
 	// 200 OK once answered and ACKed, else the failure (for the NOTIFY
 	// that ends a REFER's subscription, RFC 3515 §2.4.5).
 	outcome func(code int, reason string)
+	// redirects counts the 3xx answers followed so far.
+	redirects int
+}
+
+// maxRedirects bounds how many 3xx answers one call follows, against loops.
+const maxRedirects = 3
+
+// redirectContact is the first Contact of a 301/302 answer to our INVITE.
+func redirectContact(err error) (sip.Uri, bool) {
+	var res *sip.Response
+	var pe *sipgo.ErrDialogResponse
+	var ve sipgo.ErrDialogResponse
+	switch {
+	case errors.As(err, &pe) && pe.Res != nil:
+		res = pe.Res
+	case errors.As(err, &ve) && ve.Res != nil:
+		res = ve.Res
+	default:
+		return sip.Uri{}, false
+	}
+	if res.StatusCode != sip.StatusMovedPermanently && res.StatusCode != sip.StatusMovedTemporarily {
+		return sip.Uri{}, false
+	}
+	c := res.Contact()
+	if c == nil || c.Address.Host == "" {
+		return sip.Uri{}, false
+	}
+	return *c.Address.Clone(), true
 }
 
 // placeCall runs an outgoing call from INVITE to hang-up: INVITE (answering
@@ -370,6 +399,17 @@ func (u *UA) placeCall(o outgoing) {
 		err = d.Ack(ctx)
 	}
 	if err != nil {
+		// RFC 3261 §8.1.3.4: on 3xx a UAC may try the Contact it names
+		// (how a forwarding phone passes the call on).
+		if target, ok := redirectContact(err); ok && !leg.cancelled() && o.redirects < maxRedirects && o.outcome == nil {
+			if nd, nerr := u.dg.NewDialog(target, diago.NewDialogOptions{}); nerr == nil {
+				defer nd.Close()
+				u.log.Info("following redirect", "call", ref, "to", uriString(target))
+				o.dialog, o.redirects = nd, o.redirects+1
+				u.placeCall(o)
+				return
+			}
+		}
 		code, reason := sipStatus(err)
 		ended := emulator.SIPEnded{Ref: ref, Code: code, Reason: reason, ByRemote: code != 0}
 		switch {
