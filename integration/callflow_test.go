@@ -202,7 +202,13 @@ func TestCallWaitingHoldsTheFirstCall(t *testing.T) {
 	// L1 resumes the held call (both calls are on line 1): the talking
 	// one is held first.
 	mustActiveURI(t, tr.b, "key=F_HOLD")
-	tr.bCTI.waitN(t, "hold", 2, 5*time.Second)
+	waitFor(t, "the second call held", 5*time.Second, func() bool {
+		s := tr.b.Phone.Snapshot()
+		if n := len(s.LCD.Lines); n > 0 && strings.Contains(s.LCD.Lines[n-1], "failed") {
+			t.Fatalf("hold failed: %q", s.LCD.Lines)
+		}
+		return tr.bCTI.count("hold") == 2
+	})
 	mustActiveURI(t, tr.b, "key=L1")
 	unhold := tr.bCTI.wait(t, "unhold", 5*time.Second)
 	if unhold.Query.Get("call_id") == "" {

@@ -158,7 +158,7 @@ func startFleet(t *testing.T, f *config.File) *fleet.Fleet {
 	fl, err := fleet.Start(context.Background(), f, fleet.Options{
 		RegisterRetryMin: 200 * time.Millisecond,
 		RegisterRetryMax: time.Second,
-		RequestTimeout:   time.Second,
+		RequestTimeout:   3 * time.Second, // generous: -race and parallel packages load 2 cores
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -8,20 +8,47 @@ import (
 )
 
 // Call forwarding: a ringing call answered 302 Moved Temporarily. The
-// caller's call ends with 302; the forwarding phone reports the same.
-func TestRedirectEndsCallWith302(t *testing.T) {
+// forwarding phone reports its appearance ended with 302; the caller
+// follows the Contact (RFC 3261 §8.1.3.4) and reaches the target, whose
+// call is the same appearance, with the new INVITE's Call-ID.
+func TestRedirectIsFollowed(t *testing.T) {
 	a := startUA(t, "127.0.0.1", "1001", "127.0.0.1:9")
 	b := startUA(t, "127.0.0.1", "1002", "127.0.0.1:9")
+	c := startUA(t, "127.0.0.1", "1003", "127.0.0.1:9")
 
+	from := a.in.mark()
 	ref, callID := a.dial(t, b.uri())
 	in := b.incoming(t, callID)
-	b.Redirect(in.Ref, "1003")
-	if e := a.ended(t, ref); e.Code != 302 || e.Reason != "Moved Temporarily" || !e.ByRemote {
-		t.Errorf("caller's call ended %+v, want 302 Moved Temporarily by the far end", e)
-	}
+	b.Redirect(in.Ref, c.uri())
 	want := emulator.SIPEnded{Ref: in.Ref, Code: 302, Reason: "Moved Temporarily"}
 	if e := b.ended(t, in.Ref); e != want {
 		t.Errorf("forwarding phone reported %+v, want %+v", e, want)
+	}
+	// The caller reports the call placed again, to the target.
+	again, _ := expect(t, a.in, from, "the redirected INVITE", func(s emulator.SIPCallStarted) bool {
+		return s.Ref == ref && s.CallID != callID
+	})
+	got := c.incoming(t, again.CallID)
+	c.Answer(got.Ref)
+	a.answered(t, ref)
+}
+
+// A 302 whose target does not answer ends the caller's call with the
+// target's failure, not with the 302.
+func TestRedirectToNowhereEnds(t *testing.T) {
+	a := startUA(t, "127.0.0.1", "1001", "127.0.0.1:9")
+	b := startUA(t, "127.0.0.1", "1002", "127.0.0.1:9")
+	c := startUA(t, "127.0.0.1", "1003", "127.0.0.1:9")
+	ref, callID := a.dial(t, b.uri())
+	in := b.incoming(t, callID)
+	b.Redirect(in.Ref, c.uri())
+	again, _ := expect(t, a.in, 0, "the redirected INVITE", func(s emulator.SIPCallStarted) bool {
+		return s.Ref == ref && s.CallID != callID
+	})
+	cin := c.incoming(t, again.CallID)
+	c.Reject(cin.Ref, 486)
+	if e := a.ended(t, ref); e.Code != 486 {
+		t.Errorf("caller's call ended %+v, want the target's 486", e)
 	}
 }
 
