@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,20 @@ func connect(t *testing.T, from *fleet.Member, to *fleet.Member, toCTI *ctiServe
 	toCTI.waitN(t, "incoming_call", n, 5*time.Second)
 	mustActiveURI(t, to, "key=OK")
 	toCTI.waitN(t, "established", n, 5*time.Second)
+}
+
+// pressHold presses F_HOLD on m and waits for its n-th Hold; a failed
+// re-INVITE (shown on the LCD) fails the test with its reason.
+func pressHold(t *testing.T, m *fleet.Member, cti *ctiServer, n int) {
+	t.Helper()
+	mustActiveURI(t, m, "key=F_HOLD")
+	waitFor(t, fmt.Sprintf("Hold #%d", n), 5*time.Second, func() bool {
+		s := m.Phone.Snapshot()
+		if k := len(s.LCD.Lines); k > 0 && strings.Contains(s.LCD.Lines[k-1], "failed") {
+			t.Fatalf("hold failed: %q", s.LCD.Lines)
+		}
+		return cti.count("hold") >= n
+	})
 }
 
 func callState(m *fleet.Member, i int) string {
@@ -148,8 +163,7 @@ func TestAttendedTransferBetweenPhones(t *testing.T) {
 func TestThreeWayConferenceBetweenPhones(t *testing.T) {
 	tr := startTrio(t)
 	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
-	mustActiveURI(t, tr.a, "key=F_HOLD")
-	tr.aCTI.wait(t, "hold", 5*time.Second)
+	pressHold(t, tr.a, tr.aCTI, 1)
 	connect(t, tr.a, tr.c, tr.cCTI, "1003", 1)
 	if sk := tr.a.Phone.Snapshot().LCD.SoftKeys; sk[2] != "Conf" {
 		t.Errorf("soft keys with a held and an active call: %q", sk)
@@ -201,14 +215,7 @@ func TestCallWaitingHoldsTheFirstCall(t *testing.T) {
 	}
 	// L1 resumes the held call (both calls are on line 1): the talking
 	// one is held first.
-	mustActiveURI(t, tr.b, "key=F_HOLD")
-	waitFor(t, "the second call held", 5*time.Second, func() bool {
-		s := tr.b.Phone.Snapshot()
-		if n := len(s.LCD.Lines); n > 0 && strings.Contains(s.LCD.Lines[n-1], "failed") {
-			t.Fatalf("hold failed: %q", s.LCD.Lines)
-		}
-		return tr.bCTI.count("hold") == 2
-	})
+	pressHold(t, tr.b, tr.bCTI, 2)
 	mustActiveURI(t, tr.b, "key=L1")
 	unhold := tr.bCTI.wait(t, "unhold", 5*time.Second)
 	if unhold.Query.Get("call_id") == "" {

@@ -56,14 +56,28 @@ func (u *UA) changeHold(ref emulator.CallRef, hold bool) {
 		}
 		leg.reinvite.Lock()
 		defer leg.reinvite.Unlock()
-		ctx, cancel := u.requestCtx(d.Context(), reinviteTimeout)
-		defer cancel()
-		err := safely(func() error {
-			if hold {
-				return d.Hold(ctx)
+		var err error
+		for attempt := 0; ; attempt++ {
+			ctx, cancel := u.requestCtx(d.Context(), reinviteTimeout)
+			err = safely(func() error {
+				if hold {
+					return d.Hold(ctx)
+				}
+				return d.Unhold(ctx)
+			})
+			cancel()
+			if err == nil || attempt == len(reinviteRetries) || !retryableReinvite(err) || d.Context().Err() != nil {
+				break
 			}
-			return d.Unhold(ctx)
-		})
+			// RFC 3261 §14.1: after 491 Request Pending, try again a
+			// moment later; a 500 or a lost answer gets the same grace
+			// (the far end may still be processing our ACK: sipgo
+			// handles each message on its own goroutine).
+			u.log.Debug("re-INVITE retry", "call", ref, "error", err)
+			if !sleep(d.Context(), reinviteRetries[attempt]) {
+				break
+			}
+		}
 		if err != nil {
 			u.log.Info("re-INVITE failed", "call", ref, "hold", hold, "error", err)
 			fail(errText(err))
@@ -223,4 +237,13 @@ func sdpHolds(body []byte) (held, ok bool) {
 		}
 	}
 	return false, true
+}
+
+// reinviteRetries are the pauses before a hold or resume is tried again.
+var reinviteRetries = []time.Duration{200 * time.Millisecond, 600 * time.Millisecond}
+
+// retryableReinvite: 491 Request Pending, a 5xx, or no answer at all.
+func retryableReinvite(err error) bool {
+	code, _ := sipStatus(err)
+	return code == 0 || code == 491 || code >= 500
 }
