@@ -56,6 +56,10 @@ type Signaling interface {
 	// a conference of one dissolves.
 	Mix(refs ...CallRef) error
 	Unmix(ref CallRef)
+	// Pickup places call ref from line to target with a Replaces header
+	// (directed call pickup of a call ringing elsewhere, RFC 3891);
+	// reported like Dial.
+	Pickup(ref CallRef, line int, target, replaces string)
 	// Mute makes every call carry silence instead of the phone's audio
 	// (MUTE key), or the audio again.
 	Mute(on bool)

@@ -27,6 +27,7 @@ type state struct {
 	audioPath  string                    // PathSpeaker, PathHeadset or PathHandset
 	mwi        map[int]SIPMessageWaiting // line -> last message-summary
 	blf        map[int]string            // DSS key -> lamp state
+	pickups    map[int]SIPDialogState    // DSS key -> how to pick up its ringing call
 	lastDialed string
 	lastDialLn int
 	nextOut    int

@@ -1,6 +1,9 @@
 package emulator
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // DSS key kinds (D1..D10).
 const (
@@ -24,6 +27,9 @@ const MaxDSS = 10
 type SIPDialogState struct {
 	Key   int // 1-based DSS key
 	State string
+	// While ringing: how to pick the call up (INVITE to PickupTarget with
+	// Replaces: PickupReplaces).
+	PickupTarget, PickupReplaces string
 }
 
 func (SIPDialogState) input() {}
@@ -43,6 +49,10 @@ func (s *state) dssKey(n int) error {
 		return fmt.Errorf("D%d is not programmed", n)
 	}
 	k := s.p.cfg.DSS[n-1]
+	if p, ok := s.pickups[n]; ok && k.Kind == DSSBLF && s.blf[n] == "ringing" && len(s.calls) == 0 {
+		// A ringing BLF key picks the call up.
+		return s.pickup(p.PickupTarget, p.PickupReplaces)
+	}
 	if k.Kind == DSSTransfer {
 		if c := s.talking(); c != nil {
 			s.xfer = &transfer{orig: c, blind: true, sent: true}
@@ -63,8 +73,32 @@ func (s *state) onDialogState(in SIPDialogState) {
 	}
 	if s.blf == nil {
 		s.blf = map[int]string{}
+		s.pickups = map[int]SIPDialogState{}
 	}
 	s.blf[in.Key] = in.State
+	if in.PickupTarget != "" {
+		s.pickups[in.Key] = in
+	} else {
+		delete(s.pickups, in.Key)
+	}
+}
+
+// pickup takes a call ringing elsewhere: a call to its caller that
+// replaces the ringing early dialog (RFC 3891).
+func (s *state) pickup(target, replaces string) error {
+	ln := s.selected
+	l := s.lineN(ln)
+	if l == nil {
+		return fmt.Errorf("line %d has no account", ln)
+	}
+	s.nextOut++
+	ref := CallRef("o" + strconv.Itoa(s.nextOut))
+	fire(s.hook, evLift)
+	c := s.newCall(ref, ln, false)
+	c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
+	c.remoteURI = targetURI(target, l.cfg.Server)
+	s.p.sig.Pickup(ref, ln, target, replaces)
+	return nil
 }
 
 func (s *state) dssStatus() []DSSStatus {
@@ -99,7 +133,7 @@ func (s *state) dssLEDs(leds map[string]string) {
 
 // watchBLF subscribes every BLF key (after start, reboot or IP change).
 func (s *state) watchBLF() {
-	s.blf = nil
+	s.blf, s.pickups = nil, nil
 	for i, k := range s.p.cfg.DSS {
 		if k.Kind == DSSBLF {
 			s.p.sig.Watch(i+1, s.selected, k.Value)

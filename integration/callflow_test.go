@@ -324,3 +324,37 @@ func TestMuteSendsSilence(t *testing.T) {
 		t.Errorf("bob heard %.2fs at RMS %.0f from a muted phone; want silence", heard.Seconds(), heard.RMS)
 	}
 }
+
+// Pressing a ringing BLF key picks the call up (directed pickup: an INVITE
+// to the caller with Replaces of its early dialog, RFC 3891): carol calls
+// bob, bob rings, alice presses D1 and talks to carol; bob's phone stops
+// ringing (Missed Call).
+func TestRingingBLFKeyPicksUpTheCall(t *testing.T) {
+	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2", "1003": "s3"})
+	aCTI, bCTI, cCTI := newCTIServer(t), newCTIServer(t), newCTIServer(t)
+	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
+	alice.DSS = []config.DSSKey{{Type: "blf", Value: "1002", Label: "Bob"}}
+	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
+	carol := phoneConfig(t, "carol", cCTI, config.Line{User: "1003", Password: "s3", Server: reg.Addr()})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob, carol}})
+	a, c := fl.Phone("alice"), fl.Phone("carol")
+	for _, cti := range []*ctiServer{aCTI, bCTI, cCTI} {
+		cti.wait(t, "registered", 5*time.Second)
+	}
+	mustActiveURI(t, c, "number=1002")
+	bCTI.wait(t, "incoming_call", 5*time.Second)
+	waitFor(t, "the BLF lamp ringing", 5*time.Second, func() bool {
+		d := a.Phone.Snapshot().DSS
+		return len(d) == 1 && d[0].Lamp == "ringing"
+	})
+	mustActiveURI(t, a, "key=D1")
+	aCTI.wait(t, "established", 5*time.Second)
+	bCTI.wait(t, "missed_call", 5*time.Second)
+	waitFor(t, "carol talking to alice", 5*time.Second, func() bool {
+		s := c.Phone.Snapshot()
+		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1001@")
+	})
+	if n := bCTI.count("established"); n != 0 {
+		t.Errorf("bob's phone answered a picked-up call")
+	}
+}

@@ -190,6 +190,64 @@ func (u *UA) handleDialogNotify(req *sip.Request, tx sip.ServerTransaction) bool
 		return true
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
-	u.to.Post(emulator.SIPDialogState{Key: wt.key, State: info.LampState()})
+	st := emulator.SIPDialogState{Key: wt.key, State: info.LampState()}
+	if st.State == dialoginfo.LampRinging {
+		st.PickupTarget, st.PickupReplaces = pickupOf(info)
+	}
+	u.to.Post(st)
 	return true
+}
+
+// pickupOf finds the call ringing at the watched extension and says how to
+// take it (RFC 5359 §2.11, RFC 3891): an INVITE to the caller with Replaces
+// naming the early dialog, early-only. The caller is the dialog's remote
+// party; the tags are the caller's (from) and the watched phone's (to).
+func pickupOf(info dialoginfo.Info) (target, replaces string) {
+	for _, d := range info.Dialogs {
+		switch d.State {
+		case dialoginfo.DialogTrying, dialoginfo.DialogProceeding, dialoginfo.DialogEarly:
+		default:
+			continue
+		}
+		if d.Direction == dialoginfo.DirectionInitiator || d.CallID == "" || d.RemoteIdentity == "" {
+			continue
+		}
+		r := d.CallID
+		if d.LocalTag != "" {
+			r += ";to-tag=" + d.LocalTag
+		}
+		if d.RemoteTag != "" {
+			r += ";from-tag=" + d.RemoteTag
+		}
+		return pickupTarget(d.RemoteIdentity), r + ";early-only"
+	}
+	return "", ""
+}
+
+// pickupTarget is the caller to send the pickup INVITE to. Its AOR
+// (sip:1003@pbx) names the PBX's domain, not where the PBX listens, so the
+// user alone goes out through our line's server, as phones send every call
+// to their outbound proxy.
+func pickupTarget(identity string) string {
+	var u sip.Uri
+	if err := sip.ParseUri(identity, &u); err == nil && u.User != "" {
+		return u.User
+	}
+	return identity
+}
+
+// Pickup implements emulator.Signaling: call target with a Replaces header
+// (a directed call pickup); reported like a dialled call.
+func (u *UA) Pickup(ref emulator.CallRef, line int, target, replaces string) {
+	leg := newLeg(ref)
+	leg.line = line
+	u.calls.Store(ref, leg)
+	ok := u.goCall(func() {
+		defer u.calls.Delete(ref)
+		u.runOutgoing(leg, target, sip.NewHeader("Replaces", replaces))
+	})
+	if !ok {
+		u.calls.Delete(ref)
+		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: "phone shutting down"})
+	}
 }

@@ -31,7 +31,37 @@ type callLeg struct {
 	media      *callMedia // set once established
 	dlg        sipDialog  // set once established
 	id         dialogID   // set once established
+	early      dialogID   // outgoing, before the answer: our early dialog (from 18x with a To tag)
 	remoteHeld bool       // the far end's last offer held us (a=sendonly/inactive)
+}
+
+// setEarly records the early dialog of an outgoing call from a 18x.
+func (l *callLeg) setEarly(req *sip.Request, res *sip.Response) {
+	var id dialogID
+	if cid := req.CallID(); cid != nil {
+		id.callID = cid.Value()
+	}
+	if from := req.From(); from != nil {
+		id.local, _ = from.Params.Get("tag")
+	}
+	if to := res.To(); to != nil {
+		id.remote, _ = to.Params.Get("tag")
+	}
+	if id.remote == "" {
+		return
+	}
+	l.mu.Lock()
+	if l.dlg == nil {
+		l.early = id
+	}
+	l.mu.Unlock()
+}
+
+// earlyID is the outgoing early dialog, while the call is not answered.
+func (l *callLeg) earlyID() (dialogID, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.early, l.dlg == nil && l.early.remote != ""
 }
 
 // decision is the phone's answer to a ringing incoming call.
@@ -275,8 +305,9 @@ func (u *UA) talk(dialogCtx context.Context, ref emulator.CallRef, leg *callLeg,
 	}
 }
 
-// runOutgoing places a dialled call from leg.line to target.
-func (u *UA) runOutgoing(leg *callLeg, target string) {
+// runOutgoing places a dialled call from leg.line to target, with extra
+// headers on the INVITE (Replaces for a call pickup).
+func (u *UA) runOutgoing(leg *callLeg, target string, headers ...sip.Header) {
 	ref := leg.ref
 	lc, ok := u.lineCfg(leg.line)
 	if !ok {
@@ -294,7 +325,7 @@ func (u *UA) runOutgoing(leg *callLeg, target string) {
 		return
 	}
 	defer d.Close()
-	u.placeCall(outgoing{leg: leg, account: lc, dialog: d})
+	u.placeCall(outgoing{leg: leg, account: lc, dialog: d, headers: headers})
 }
 
 // outgoing is a call we place: a dialled number, or the target of a REFER
@@ -371,6 +402,7 @@ func (u *UA) placeCall(o outgoing) {
 		Password: lc.Password,
 		OnResponse: func(res *sip.Response) error {
 			if res.StatusCode == sip.StatusRinging || res.StatusCode == sip.StatusSessionInProgress {
+				leg.setEarly(o.dialog.InviteRequest, res)
 				u.to.Post(emulator.SIPProgress{Ref: ref, Code: res.StatusCode})
 			}
 			return nil

@@ -117,16 +117,31 @@ func (u *UA) matchReplaces(hs []sip.Header) (*callLeg, int) {
 	if err != nil {
 		return nil, sip.StatusBadRequest
 	}
-	leg := u.findLeg(func(id dialogID) bool {
+	match := func(id dialogID) bool {
 		return id.callID == r.callID &&
 			(id.local == r.toTag && id.remote == r.fromTag || id.local == r.fromTag && id.remote == r.toTag)
-	})
-	switch {
-	case leg == nil:
-		return nil, sip.StatusCallTransactionDoesNotExists
-	case r.earlyOnly:
-		// Every call findLeg returns is confirmed.
-		return nil, sip.StatusBusyHere
 	}
-	return leg, 0
+	if leg := u.findLeg(match); leg != nil {
+		if r.earlyOnly {
+			// RFC 3891 §3: early-only and the dialog is confirmed.
+			return nil, sip.StatusBusyHere
+		}
+		return leg, 0
+	}
+	// An early dialog we initiated (a call still ringing at the far end)
+	// may be replaced too: that is how call pickup takes our call
+	// (RFC 3891 §3, RFC 5359 §2.11). One we did not initiate gets 481.
+	var early *callLeg
+	u.calls.Range(func(_, v any) bool {
+		l := v.(*callLeg)
+		if id, ok := l.earlyID(); ok && match(id) {
+			early = l
+			return false
+		}
+		return true
+	})
+	if early == nil {
+		return nil, sip.StatusCallTransactionDoesNotExists
+	}
+	return early, 0
 }
