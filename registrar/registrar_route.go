@@ -72,11 +72,20 @@ func (rn *run) isOurDomain(u sip.Uri) bool {
 }
 
 // routeURIs returns the Route header values of msg, top first.
-func routeURIs(msg *sip.Request) []sip.Uri {
+func routeURIs(msg *sip.Request) []sip.Uri { return headerURIs(msg, "Route") }
+
+// recordRouteURIs returns the Record-Route values of req, in order.
+func recordRouteURIs(req *sip.Request) []sip.Uri { return headerURIs(req, "Record-Route") }
+
+// headerURIs returns the addresses of every name header (Route or
+// Record-Route), in order; values that do not parse are skipped.
+func headerURIs(msg *sip.Request, name string) []sip.Uri {
 	var out []sip.Uri
-	for _, h := range msg.GetHeaders("Route") {
+	for _, h := range msg.GetHeaders(name) {
 		switch rh := h.(type) {
 		case *sip.RouteHeader:
+			out = append(out, *rh.Address.Clone())
+		case *sip.RecordRouteHeader:
 			out = append(out, *rh.Address.Clone())
 		default:
 			var u sip.Uri

@@ -406,24 +406,6 @@ func acceptsDialogInfo(req *sip.Request) bool {
 	return false
 }
 
-// recordRouteURIs returns the Record-Route values of req, in order.
-func recordRouteURIs(req *sip.Request) []sip.Uri {
-	var out []sip.Uri
-	for _, h := range req.GetHeaders("Record-Route") {
-		switch rr := h.(type) {
-		case *sip.RecordRouteHeader:
-			out = append(out, *rr.Address.Clone())
-		default:
-			var u sip.Uri
-			params := sip.NewParams()
-			if _, err := sip.ParseAddressValue(h.Value(), &u, &params); err == nil {
-				out = append(out, u)
-			}
-		}
-	}
-	return out
-}
-
 // setTarget sets the subscriber's Contact and the next hop of our NOTIFYs
 // (the first route, else the Contact: loose routing, RFC 3261 §12.2.1.1).
 // It reports false for a target we cannot send to.
