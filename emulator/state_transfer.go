@@ -145,7 +145,7 @@ func (s *state) onConsultTimeout(in consultTimeout) {
 	}
 }
 
-// onCallGone keeps the transfer consistent when one of its calls ends.
+// transferCallEnded keeps the transfer consistent when one of its calls ends.
 func (s *state) transferCallEnded(c *call) {
 	x := s.xfer
 	if x == nil {
