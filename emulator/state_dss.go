@@ -41,6 +41,8 @@ type DSSStatus struct {
 	Value string `json:"value"`
 	Label string `json:"label,omitempty"`
 	Lamp  string `json:"lamp,omitempty"` // BLF only: idle, ringing, busy
+	// Pickup: BLF only, the ringing call can be picked up with the key.
+	Pickup bool `json:"pickup,omitempty"`
 }
 
 // dssKey presses D<n>.
@@ -113,6 +115,8 @@ func (s *state) dssStatus() []DSSStatus {
 			if st.Lamp == "" {
 				st.Lamp = "idle"
 			}
+			_, st.Pickup = s.pickups[i+1]
+			st.Pickup = st.Pickup && st.Lamp == "ringing"
 		}
 		out = append(out, st)
 	}

@@ -343,9 +343,11 @@ func TestRingingBLFKeyPicksUpTheCall(t *testing.T) {
 	}
 	mustActiveURI(t, c, "number=1002")
 	bCTI.wait(t, "incoming_call", 5*time.Second)
-	waitFor(t, "the BLF lamp ringing", 5*time.Second, func() bool {
+	// The lamp blinks from the INVITE on; a pickup needs the early
+	// dialog's tags, which come with bob's 180.
+	waitFor(t, "the BLF key ready to pick up", 5*time.Second, func() bool {
 		d := a.Phone.Snapshot().DSS
-		return len(d) == 1 && d[0].Lamp == "ringing"
+		return len(d) == 1 && d[0].Lamp == "ringing" && d[0].Pickup
 	})
 	mustActiveURI(t, a, "key=D1")
 	aCTI.wait(t, "established", 5*time.Second)

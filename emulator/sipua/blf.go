@@ -209,17 +209,14 @@ func pickupOf(info dialoginfo.Info) (target, replaces string) {
 		default:
 			continue
 		}
-		if d.Direction == dialoginfo.DirectionInitiator || d.CallID == "" || d.RemoteIdentity == "" {
+		// Replaces needs both tags (RFC 3891 §6.1): a dialog still in
+		// trying has no To tag yet, so it cannot be picked up.
+		if d.Direction == dialoginfo.DirectionInitiator || d.CallID == "" || d.RemoteIdentity == "" ||
+			d.LocalTag == "" || d.RemoteTag == "" {
 			continue
 		}
-		r := d.CallID
-		if d.LocalTag != "" {
-			r += ";to-tag=" + d.LocalTag
-		}
-		if d.RemoteTag != "" {
-			r += ";from-tag=" + d.RemoteTag
-		}
-		return pickupTarget(d.RemoteIdentity), r + ";early-only"
+		r := d.CallID + ";to-tag=" + d.LocalTag + ";from-tag=" + d.RemoteTag + ";early-only"
+		return pickupTarget(d.RemoteIdentity), r
 	}
 	return "", ""
 }

@@ -22,6 +22,10 @@ import (
 	"github.com/phonesim/phonesim/emulator"
 )
 
+// stopGrace lets messages sipgo dispatched before Stop closed the gate be
+// handled before the sockets close.
+const stopGrace = 20 * time.Millisecond
+
 // Options configure one phone's SIP user agent.
 type Options struct {
 	IP        string // SIP and RTP bind here (never resolved from interfaces)
@@ -75,6 +79,7 @@ type UA struct {
 	calls sync.Map   // emulator.CallRef -> *callLeg
 	life  sync.Mutex // serialises Restart
 
+	gate  atomic.Bool // set while stopping: incoming messages are dropped
 	blf   watches     // BLF subscriptions by Call-ID
 	muted atomic.Bool // MUTE: send silence
 
@@ -120,7 +125,16 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 	if len(u.opts.Lines) > 0 && u.opts.Lines[0].User != "" {
 		contactUser = u.opts.Lines[0].User
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(contactUser), sipgo.WithUserAgentHostname(u.opts.IP))
+	u.gate.Store(false)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(contactUser), sipgo.WithUserAgentHostname(u.opts.IP),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerReadFilter(func(_ sip.TransportReadProps, data []byte) ([]byte, error) {
+				if u.gate.Load() {
+					return nil, nil // stopping: as if we were gone
+				}
+				return data, nil
+			}),
+		))
 	if err != nil {
 		return fmt.Errorf("sip: %w", err)
 	}
@@ -220,6 +234,12 @@ func (u *UA) Stop(ctx context.Context) error {
 	}
 	u.stop()
 	u.wg.Wait()
+	// Drop what arrives from now on (a registrar's final NOTIFY, a late
+	// retransmission): sipgo would answer it from a new socket after
+	// Close and leak that socket's reader. Give messages already handed
+	// to handlers a moment to finish.
+	u.gate.Store(true)
+	time.Sleep(stopGrace)
 	errs = append(errs, u.ua.Close())
 	return errors.Join(errs...)
 }
