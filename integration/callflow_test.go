@@ -112,7 +112,7 @@ func TestBlindTransferBetweenPhones(t *testing.T) {
 	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
 
 	mustActiveURI(t, tr.b, "key=F_TRANSFER;1;0;0;3;OK")
-	tr.bCTI.wait(t, "transfer_call", 5*time.Second)
+	waitForPhone(t, tr.b, "Transfer Call", 5*time.Second, func() bool { return tr.bCTI.count("transfer_call") == 1 })
 	tr.bCTI.wait(t, "blind_transfer", 5*time.Second)
 	out := tr.aCTI.waitN(t, "outgoing_call", 2, 5*time.Second) // the first was to bob
 	if got := out.Query.Get("local"); !strings.HasPrefix(got, "sip:1003@") {
@@ -146,7 +146,7 @@ func TestAttendedTransferBetweenPhones(t *testing.T) {
 	mustActiveURI(t, tr.b, "key=F_TRANSFER")
 	tr.bCTI.wait(t, "transfer_call", 5*time.Second)
 	tr.bCTI.wait(t, "attended_transfer", 5*time.Second)
-	waitFor(t, "bob to drop out", 10*time.Second, func() bool { return len(tr.b.Phone.Snapshot().Calls) == 0 })
+	waitForPhone(t, tr.b, "bob to drop out", 10*time.Second, func() bool { return len(tr.b.Phone.Snapshot().Calls) == 0 })
 	waitFor(t, "alice and carol connected", 10*time.Second, func() bool {
 		sa, sc := tr.a.Phone.Snapshot(), tr.c.Phone.Snapshot()
 		return len(sa.Calls) == 1 && sa.Calls[0].State == "talking" && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&

@@ -204,4 +204,19 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
+// waitForPhone is waitFor that, on timeout, shows what m's screen and calls
+// looked like (a failed transfer or hold says why on the LCD).
+func waitForPhone(t *testing.T, m *fleet.Member, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			s := m.Phone.Snapshot()
+			t.Fatalf("timed out after %s waiting for %s; %s LCD %q %q, calls %+v",
+				timeout, what, m.Config.Name, s.LCD.Title, s.LCD.Lines, s.Calls)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func sipURI(user, hostport string) string { return fmt.Sprintf("sip:%s@%s", user, hostport) }

@@ -36,6 +36,11 @@ func (u *UA) Transfer(ref emulator.CallRef, target string, replaces emulator.Cal
 			rep.settle(0, err)
 			return
 		}
+		// One in-dialog request at a time: F_TRANSFER has just asked for
+		// a hold, and a REFER racing that re-INVITE can be refused (and
+		// would share its CSeq space).
+		leg.reinvite.Lock()
+		defer leg.reinvite.Unlock()
 		lc, _ := u.lineCfg(leg.line)
 		// RFC 3892: Referred-By names us, the transferor. diago would
 		// put the far end's Contact there for a call we placed.
