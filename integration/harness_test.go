@@ -195,27 +195,31 @@ func mustActiveURI(t *testing.T, m *fleet.Member, query string) {
 
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
+	if !poll(timeout, cond) {
+		t.Fatalf("timed out after %s waiting for %s", timeout, what)
+	}
+}
+
+// poll checks cond every 20 ms until it holds (true) or timeout passes.
+func poll(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }
 
 // waitForPhone is waitFor that, on timeout, shows what m's screen and calls
 // looked like (a failed transfer or hold says why on the LCD).
 func waitForPhone(t *testing.T, m *fleet.Member, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			s := m.Phone.Snapshot()
-			t.Fatalf("timed out after %s waiting for %s; %s LCD %q %q, calls %+v",
-				timeout, what, m.Config.Name, s.LCD.Title, s.LCD.Lines, s.Calls)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !poll(timeout, cond) {
+		s := m.Phone.Snapshot()
+		t.Fatalf("timed out after %s waiting for %s; %s LCD %q %q, calls %+v",
+			timeout, what, m.Config.Name, s.LCD.Title, s.LCD.Lines, s.Calls)
 	}
 }
 

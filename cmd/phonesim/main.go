@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -120,8 +121,8 @@ func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
 }
 
 func hostOf(hostport string) string {
-	if i := strings.LastIndexByte(hostport, ':'); i > 0 && !strings.HasSuffix(hostport, "]") {
-		return hostport[:i]
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		return host
 	}
 	return hostport
 }

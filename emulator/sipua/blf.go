@@ -60,16 +60,7 @@ func (u *UA) Watch(key, line int, target string) {
 		return
 	}
 	wt := &watch{key: key}
-	u.goCallLike(func() { u.keepWatching(wt, lc, target) })
-}
-
-// goCallLike runs f on a goroutine that Stop waits for.
-func (u *UA) goCallLike(f func()) {
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
-		f()
-	}()
+	u.goCall(func() { u.keepWatching(wt, lc, target) })
 }
 
 func (u *UA) keepWatching(wt *watch, lc emulator.LineConfig, target string) {
@@ -163,11 +154,7 @@ func (e *subscribeError) Error() string {
 // 200, then the watched extension's lamp state goes to the phone. It
 // reports false for requests that are not ours.
 func (u *UA) handleDialogNotify(req *sip.Request, tx sip.ServerTransaction) bool {
-	if req.Method != sip.NOTIFY {
-		return false
-	}
-	ev := req.GetHeader("Event")
-	if ev == nil || !strings.EqualFold(strings.TrimSpace(strings.SplitN(ev.Value(), ";", 2)[0]), "dialog") {
+	if !isNotifyFor(req, "dialog") {
 		return false
 	}
 	cid := req.CallID()

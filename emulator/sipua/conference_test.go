@@ -21,25 +21,7 @@ import (
 func startMediaPhone(t *testing.T, name, user, play string) (*testPhone, string) {
 	t.Helper()
 	dir := t.TempDir()
-	lines := []emulator.LineConfig{{User: user, Password: "pw", Server: "127.0.0.1:9", DisplayName: name, Expires: time.Minute}}
-	ua := sipua.New(sipua.Options{
-		IP: "127.0.0.1", Lines: lines, RetryMin: 200 * time.Millisecond, RetryMax: time.Second, RequestTimeout: time.Second,
-		Media: sipua.MediaOptions{Play: play, RecordDir: dir},
-	})
-	p := emulator.New(emulator.Config{
-		Identity: emulator.Identity{Name: name, MAC: "00:a8:59:00:00:02", IP: "127.0.0.1", Model: "X4U", Firmware: "2.12.1"},
-		Lines:    lines,
-	}, ua)
-	tp := &testPhone{Phone: p, ua: ua, rec: record(p)}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
-	})
-	return tp, dir
+	return startPhoneMedia(t, name, "127.0.0.1", user, "127.0.0.1:9", sipua.MediaOptions{Play: play, RecordDir: dir}), dir
 }
 
 // callStatus finds the phone's call to or from the phone at addr.

@@ -142,10 +142,15 @@ func (u *UA) legForRequest(req *sip.Request) *callLeg {
 
 // findLeg returns an established call whose dialog matches.
 func (u *UA) findLeg(match func(dialogID) bool) *callLeg {
+	return u.findBy((*callLeg).dialogID, match)
+}
+
+// findBy returns a call whose dialog id, as id gives it, matches.
+func (u *UA) findBy(id func(*callLeg) (dialogID, bool), match func(dialogID) bool) *callLeg {
 	var found *callLeg
 	u.calls.Range(func(_, v any) bool {
 		l := v.(*callLeg)
-		if id, ok := l.dialogID(); ok && match(id) {
+		if d, ok := id(l); ok && match(d) {
 			found = l
 			return false
 		}

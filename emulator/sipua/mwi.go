@@ -22,17 +22,28 @@ func (u *UA) outOfDialog(next sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
+// isNotifyFor reports a NOTIFY of the event package pkg (RFC 6665 §7.2.1:
+// the Event header's package name, parameters aside, compared
+// case-insensitively).
+func isNotifyFor(req *sip.Request, pkg string) bool {
+	if req.Method != sip.NOTIFY {
+		return false
+	}
+	ev := req.GetHeader("Event")
+	if ev == nil {
+		return false
+	}
+	name, _, _ := strings.Cut(ev.Value(), ";")
+	return strings.EqualFold(strings.TrimSpace(name), pkg)
+}
+
 // handleMessageSummary takes an unsolicited NOTIFY for the message-summary
 // event (RFC 3842) — voicemail servers send them without a subscription —
 // answers 200 and reports the line's message-waiting state. It reports false
 // for any other request, which then goes on to diago (which would answer
 // such a NOTIFY 481, field notes).
 func (u *UA) handleMessageSummary(req *sip.Request, tx sip.ServerTransaction) bool {
-	if req.Method != sip.NOTIFY {
-		return false
-	}
-	ev := req.GetHeader("Event")
-	if ev == nil || !strings.EqualFold(strings.TrimSpace(strings.SplitN(ev.Value(), ";", 2)[0]), "message-summary") {
+	if !isNotifyFor(req, "message-summary") {
 		return false
 	}
 	mw := parseMessageSummary(string(req.Body()))

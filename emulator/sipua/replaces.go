@@ -131,15 +131,7 @@ func (u *UA) matchReplaces(hs []sip.Header) (*callLeg, int) {
 	// An early dialog we initiated (a call still ringing at the far end)
 	// may be replaced too: that is how call pickup takes our call
 	// (RFC 3891 §3, RFC 5359 §2.11). One we did not initiate gets 481.
-	var early *callLeg
-	u.calls.Range(func(_, v any) bool {
-		l := v.(*callLeg)
-		if id, ok := l.earlyID(); ok && match(id) {
-			early = l
-			return false
-		}
-		return true
-	})
+	early := u.findBy((*callLeg).earlyID, match)
 	if early == nil {
 		return nil, sip.StatusCallTransactionDoesNotExists
 	}

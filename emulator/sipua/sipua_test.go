@@ -84,8 +84,15 @@ func startPhone(t *testing.T, name, ip, user, server string) *testPhone {
 
 func startPhoneTB(t testing.TB, name, ip, user, server string) *testPhone {
 	t.Helper()
+	return startPhoneMedia(t, name, ip, user, server, sipua.MediaOptions{})
+}
+
+// startPhoneMedia starts a phone with one line and the given media options.
+func startPhoneMedia(t testing.TB, name, ip, user, server string, media sipua.MediaOptions) *testPhone {
+	t.Helper()
 	lines := []emulator.LineConfig{{User: user, Password: "pw", Server: server, DisplayName: name, Expires: time.Minute}}
-	ua := sipua.New(sipua.Options{IP: ip, Lines: lines, RetryMin: 200 * time.Millisecond, RetryMax: time.Second, RequestTimeout: time.Second})
+	ua := sipua.New(sipua.Options{IP: ip, Lines: lines, RetryMin: 200 * time.Millisecond, RetryMax: time.Second,
+		RequestTimeout: time.Second, Media: media})
 	p := emulator.New(emulator.Config{
 		Identity: emulator.Identity{Name: name, MAC: "00:a8:59:00:00:01", IP: ip, Model: "X4U", Firmware: "2.12.1"},
 		Lines:    lines,

@@ -11,6 +11,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -399,8 +400,8 @@ func uriFor(target, server string) (sip.Uri, error) {
 	var u sip.Uri
 	raw := target
 	switch {
-	case len(raw) > 4 && (raw[:4] == "sip:" || (len(raw) > 5 && raw[:5] == "sips:")):
-	case containsAt(raw):
+	case strings.HasPrefix(raw, "sip:") || strings.HasPrefix(raw, "sips:"):
+	case strings.Contains(raw, "@"):
 		raw = "sip:" + raw
 	default:
 		raw = "sip:" + raw + "@" + server
@@ -409,13 +410,4 @@ func uriFor(target, server string) (sip.Uri, error) {
 		return u, fmt.Errorf("cannot call %q: %w", target, err)
 	}
 	return u, nil
-}
-
-func containsAt(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '@' {
-			return true
-		}
-	}
-	return false
 }
