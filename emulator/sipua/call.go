@@ -19,6 +19,7 @@ import (
 type callLeg struct {
 	ref      emulator.CallRef
 	line     int           // 1-based line the call is on; set before the leg is shared
+	callID   string        // incoming calls: the INVITE's Call-ID, set before the leg is shared
 	decision chan decision // incoming: answer, reject or redirect, from the phone
 	hangupCh chan struct{} // closed when the user hangs up
 	once     sync.Once
@@ -197,6 +198,9 @@ func (u *UA) serveIncoming(d *diago.DialogServerSession) {
 	ref := emulator.CallRef("i" + strconv.FormatUint(u.inSeq.Add(1), 10))
 	leg := newLeg(ref)
 	leg.line = u.lineFor(d.ToUser())
+	if cid := d.InviteRequest.CallID(); cid != nil {
+		leg.callID = cid.Value()
+	}
 	u.calls.Store(ref, leg)
 	defer u.calls.Delete(ref)
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -121,7 +122,15 @@ func (u *UA) matchReplaces(hs []sip.Header) (*callLeg, int) {
 		return id.callID == r.callID &&
 			(id.local == r.toTag && id.remote == r.fromTag || id.local == r.fromTag && id.remote == r.toTag)
 	}
-	if leg := u.findLeg(match); leg != nil {
+	// A call we are answering right now is confirmed only once its ACK
+	// is in; a transfer can outrun that (the transferor's 200 came first).
+	// Give such a call a moment before answering 481.
+	leg := u.findLeg(match)
+	for i := 0; leg == nil && i < replacesWaitSteps && u.answering(r.callID); i++ {
+		time.Sleep(replacesWaitStep)
+		leg = u.findLeg(match)
+	}
+	if leg != nil {
 		if r.earlyOnly {
 			// RFC 3891 §3: early-only and the dialog is confirmed.
 			return nil, sip.StatusBusyHere
@@ -136,4 +145,26 @@ func (u *UA) matchReplaces(hs []sip.Header) (*callLeg, int) {
 		return nil, sip.StatusCallTransactionDoesNotExists
 	}
 	return early, 0
+}
+
+// How long an INVITE with Replaces waits for the call it names to be
+// confirmed: 40 x 50 ms.
+const (
+	replacesWaitSteps = 40
+	replacesWaitStep  = 50 * time.Millisecond
+)
+
+// answering reports an incoming call with this Call-ID that is not yet
+// established.
+func (u *UA) answering(callID string) bool {
+	found := false
+	u.calls.Range(func(_, v any) bool {
+		l := v.(*callLeg)
+		if _, ok := l.dialogID(); !ok && l.callID == callID {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
 }
