@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -221,6 +222,28 @@ func waitForPhone(t *testing.T, m *fleet.Member, what string, timeout time.Durat
 		t.Fatalf("timed out after %s waiting for %s; %s LCD %q %q, calls %+v",
 			timeout, what, m.Config.Name, s.LCD.Title, s.LCD.Lines, s.Calls)
 	}
+}
+
+// recording waits for the one WAV file a phone recorded into dir to hold
+// at least half a second and returns its measure. The file is closed a
+// moment after the call ends (after Terminated), so it is polled.
+func recording(t *testing.T, dir string) peers.WAVInfo {
+	t.Helper()
+	var info peers.WAVInfo
+	var err error
+	ok := poll(5*time.Second, func() bool {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.wav"))
+		if len(files) != 1 {
+			err = fmt.Errorf("%d recordings in %s", len(files), dir)
+			return false
+		}
+		info, err = peers.AnalyzeWAV(files[0])
+		return err == nil && info.Seconds() >= 0.5
+	})
+	if !ok {
+		t.Fatalf("no recording of half a second: %v (%.2fs)", err, info.Seconds())
+	}
+	return info
 }
 
 func sipURI(user, hostport string) string { return fmt.Sprintf("sip:%s@%s", user, hostport) }

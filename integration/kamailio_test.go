@@ -2,7 +2,6 @@ package integration
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -56,15 +55,7 @@ func TestPhoneCallsBaresipThroughKamailio(t *testing.T) {
 	if heard.Seconds() < 0.5 || heard.RMS < 1000 || math.Abs(heard.ToneHz-440) > 25 {
 		t.Errorf("baresip heard %.2fs RMS %.0f tone %.0f Hz; want the phone's 440 Hz tone", heard.Seconds(), heard.RMS, heard.ToneHz)
 	}
-	waitFor(t, "the phone's recording to close", 5*time.Second, func() bool {
-		files, _ := filepath.Glob(filepath.Join(recDir, "*.wav"))
-		return len(files) == 1
-	})
-	files, _ := filepath.Glob(filepath.Join(recDir, "*.wav"))
-	got, err := peers.AnalyzeWAV(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := recording(t, recDir)
 	if got.Seconds() < 0.5 || got.RMS < 1000 || math.Abs(got.ToneHz-1000) > 50 {
 		t.Errorf("phone recorded %.2fs RMS %.0f tone %.0f Hz; want baresip's 1 kHz tone", got.Seconds(), got.RMS, got.ToneHz)
 	}
