@@ -129,10 +129,12 @@ type callMedia struct {
 	ref          emulator.CallRef
 	stats        *emulator.MediaStats
 	codec        media.Codec
-	frameSamples int       // PCM samples per RTP packet (160: 20 ms at 8 kHz)
-	writer       io.Writer // encoded audio out, paced by diago's RTPPacketWriter
-	dtmf         *diago.DTMFWriter
-	digit        chan rune // digits waiting to be sent, in order
+	frameSamples int                  // PCM samples per RTP packet (160: 20 ms at 8 kHz)
+	writer       io.Writer            // encoded audio out, paced by diago's RTPPacketWriter
+	dtmf         *media.RTPDtmfWriter // nil without telephone-event
+	reader       io.Reader            // encoded audio in
+	dtmfIn       *media.RTPDtmfReader // nil without telephone-event
+	digit        chan rune            // digits waiting to be sent, in order
 	med          *diago.DialogMedia
 	wg           sync.WaitGroup
 	once         sync.Once
@@ -163,15 +165,27 @@ func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia
 	}
 	m.stats.Codec.Store(strings.ToUpper(codec.Name))
 
-	if dw, err := med.AudioWriterDTMF(); err == nil {
-		m.dtmf = dw
-		m.writer = countingWriter{w: dw, s: m.stats}
-	} else if w, err := med.AudioWriter(); err == nil {
-		u.log.Debug("no telephone-event negotiated; DTMF disabled", "call", ref)
-		m.writer = countingWriter{w: w, s: m.stats}
-	}
-	if m.writer != nil {
+	// The reader and writer are built here, before the call can be held:
+	// diago's AudioReaderDTMF/AudioWriterDTMF read the media session
+	// without its lock, racing a re-INVITE that replaces it. The session is
+	// taken once through MediaSession(), which locks.
+	sess := med.MediaSession()
+	if w, err := med.AudioWriter(); err == nil {
+		if ev, ok := telephoneEvent(sess, false); ok {
+			m.dtmf = media.NewRTPDTMFWriter(ev, med.RTPPacketWriter, w)
+			m.writer = countingWriter{w: m.dtmf, s: m.stats}
+		} else {
+			u.log.Debug("no telephone-event negotiated; DTMF disabled", "call", ref)
+			m.writer = countingWriter{w: w, s: m.stats}
+		}
 		med.SetAudioWriter(m.writer)
+	}
+	if r, err := med.AudioReader(); err == nil {
+		m.reader = r
+		if ev, ok := telephoneEvent(sess, true); ok {
+			m.dtmfIn = media.NewRTPDTMFReader(ev, med.RTPPacketReader, r)
+			m.reader = m.dtmfIn
+		}
 	}
 
 	m.wg.Add(3)
@@ -188,6 +202,23 @@ func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia
 		u.listen(m)
 	}()
 	return m
+}
+
+// telephoneEvent is the RFC 4733 telephone-event codec both sides agreed
+// on, with the payload type we receive (recv) or send it with.
+func telephoneEvent(sess *media.MediaSession, recv bool) (media.Codec, bool) {
+	if sess == nil {
+		return media.Codec{}, false
+	}
+	for _, c := range sess.CommonCodecs() {
+		if c.Matches(media.CodecTelephoneEvent8000) {
+			if recv {
+				c.PayloadType = c.PayloadTypeRecv()
+			}
+			return c, true
+		}
+	}
+	return media.Codec{}, false
 }
 
 // frameSamples is the number of samples in one packet of the codec.
@@ -254,17 +285,8 @@ func (u *UA) play(m *callMedia) {
 }
 
 func (u *UA) listen(m *callMedia) {
-	var r io.Reader
-	if dr, err := m.med.AudioReaderDTMF(); err == nil {
-		dr.OnDTMF(func(d rune) error {
-			m.stats.DTMFIn.Add(1)
-			u.to.Post(emulator.SIPDTMF{Ref: m.ref, Digit: d})
-			return nil
-		})
-		r = dr
-	} else if ar, err := m.med.AudioReader(); err == nil {
-		r = ar
-	} else {
+	r := m.reader
+	if r == nil {
 		return
 	}
 	rec := u.openRecording(m.ref, m.codec)
@@ -282,6 +304,12 @@ func (u *UA) listen(m *callMedia) {
 			return
 		}
 		m.stats.RTPIn.Add(1)
+		if m.dtmfIn != nil {
+			if d, ok := m.dtmfIn.ReadDTMF(); ok {
+				m.stats.DTMFIn.Add(1)
+				u.to.Post(emulator.SIPDTMF{Ref: m.ref, Digit: d})
+			}
+		}
 		v := m.mix.Load()
 		if n == 0 || (rec == nil && v == nil) {
 			continue
