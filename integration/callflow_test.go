@@ -38,13 +38,24 @@ func startTrio(t *testing.T) *trio {
 	return tr
 }
 
-// connect has from call number and to answer it with OK.
+// connect has from call number and to answer it with OK, and waits until
+// both ends show the call up: the callee's Established can come before the
+// caller has handled the 200 OK, and a key pressed in between would meet a
+// call still ringing out.
 func connect(t *testing.T, from *fleet.Member, to *fleet.Member, toCTI *ctiServer, number string, n int) {
 	t.Helper()
 	mustActiveURI(t, from, "number="+number)
 	toCTI.waitN(t, "incoming_call", n, 5*time.Second)
 	mustActiveURI(t, to, "key=OK")
 	toCTI.waitN(t, "established", n, 5*time.Second)
+	waitForPhone(t, from, "the caller to see the call answered", 5*time.Second, func() bool {
+		for _, c := range from.Phone.Snapshot().Calls {
+			if c.State == "new" || c.State == "calling" || c.State == "ringback" {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // pressHold presses F_HOLD on m and waits for its n-th Hold; a failed
