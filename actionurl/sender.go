@@ -93,15 +93,22 @@ func NewSender(cfg Config) (*Sender, error) {
 	s.templates.Store(&templates)
 	s.client = cfg.Client
 	if s.client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.Proxy = nil // a desk phone talks to the CTI server directly
-		if cfg.InsecureSkipVerify {
-			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-		}
-		s.client = &http.Client{Transport: tr}
+		s.client = NewClient(cfg.InsecureSkipVerify)
 		s.ownClient = true
 	}
 	return s, nil
+}
+
+// NewClient is the HTTP client a Sender uses when Config.Client is nil. A
+// fleet shares one between its phones' senders: one connection pool and
+// TLS configuration instead of one per phone (docs/benchmarks.md).
+func NewClient(insecureSkipVerify bool) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // a desk phone talks to the CTI server directly
+	if insecureSkipVerify {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	}
+	return &http.Client{Transport: tr}
 }
 
 // Template returns the parsed URL for an event, or nil if none is set.

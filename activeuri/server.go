@@ -148,11 +148,10 @@ const (
 // net/http. Call Close before http.Server.Shutdown so that open event
 // streams end.
 type Server struct {
-	dev    emulator.Device
-	opts   Options
-	log    *slog.Logger
-	auth   *authenticator
-	routes map[string]route
+	dev  emulator.Device
+	opts Options
+	log  *slog.Logger
+	auth *authenticator
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -161,7 +160,35 @@ type Server struct {
 type route struct {
 	methods []string // allowed methods; HEAD is implied by GET
 	public  bool     // served without authentication
-	handle  http.HandlerFunc
+	handle  func(*Server, http.ResponseWriter, *http.Request)
+	served  func(*Server) bool // nil: always; else only where it says so
+}
+
+// routes is one table for every phone: a fleet of a thousand phones keeps
+// one copy, not a thousand (docs/benchmarks.md).
+var routes = map[string]route{
+	PathHealth:  {methods: []string{http.MethodGet}, public: true, handle: (*Server).handleHealth},
+	PathLogin:   {methods: []string{http.MethodGet, http.MethodPost}, public: true, handle: (*Server).handleLogin},
+	PathLogout:  {methods: []string{http.MethodPost}, public: true, handle: (*Server).handleLogout},
+	"/":         {methods: []string{http.MethodGet}, handle: (*Server).handleIndex},
+	PathCommand: {methods: []string{http.MethodGet}, handle: (*Server).handleCommand},
+	PathStatus:  {methods: []string{http.MethodGet}, handle: (*Server).handleStatus},
+	PathEvents:  {methods: []string{http.MethodGet}, handle: (*Server).handleEvents},
+	PathIP: {methods: []string{http.MethodPost}, handle: (*Server).handleChangeIP,
+		served: func(s *Server) bool { return s.opts.ChangeIP != nil }},
+	// Prometheus scrapes without credentials, like /healthz.
+	PathMetrics: {methods: []string{http.MethodGet}, public: true,
+		handle: func(s *Server, w http.ResponseWriter, r *http.Request) { s.opts.Metrics.ServeHTTP(w, r) },
+		served: func(s *Server) bool { return s.opts.Metrics != nil }},
+}
+
+// route finds the page for a path, if this phone serves it.
+func (s *Server) route(path string) (route, bool) {
+	rt, ok := routes[path]
+	if ok && rt.served != nil && !rt.served(s) {
+		return route{}, false
+	}
+	return rt, ok
 }
 
 // New builds the server for one phone. d must not be nil.
@@ -177,22 +204,6 @@ func New(d emulator.Device, opts Options) *Server {
 		closed: make(chan struct{}),
 	}
 	s.auth = newAuthenticator(opts, d.Snapshot().Identity.Name, s.log, time.Now)
-	s.routes = map[string]route{
-		PathHealth:  {methods: []string{http.MethodGet}, public: true, handle: s.handleHealth},
-		PathLogin:   {methods: []string{http.MethodGet, http.MethodPost}, public: true, handle: s.handleLogin},
-		PathLogout:  {methods: []string{http.MethodPost}, public: true, handle: s.handleLogout},
-		"/":         {methods: []string{http.MethodGet}, handle: s.handleIndex},
-		PathCommand: {methods: []string{http.MethodGet}, handle: s.handleCommand},
-		PathStatus:  {methods: []string{http.MethodGet}, handle: s.handleStatus},
-		PathEvents:  {methods: []string{http.MethodGet}, handle: s.handleEvents},
-	}
-	if opts.ChangeIP != nil {
-		s.routes[PathIP] = route{methods: []string{http.MethodPost}, handle: s.handleChangeIP}
-	}
-	if opts.Metrics != nil {
-		// Prometheus scrapes without credentials, like /healthz.
-		s.routes[PathMetrics] = route{methods: []string{http.MethodGet}, public: true, handle: opts.Metrics.ServeHTTP}
-	}
 	return s
 }
 
@@ -215,7 +226,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusForbidden, "client IP not allowed: %s", displayAddr(client, r))
 		return
 	}
-	rt, found := s.routes[r.URL.Path]
+	rt, found := s.route(r.URL.Path)
 	if !found || !rt.public {
 		if !s.checkAuth(w, r, client) {
 			return
@@ -231,7 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Method, r.URL.Path, allowHeader(rt.methods))
 		return
 	}
-	rt.handle(w, r)
+	rt.handle(s, w, r)
 	s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rw.status, "client", r.RemoteAddr)
 }
 

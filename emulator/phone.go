@@ -57,6 +57,9 @@ func New(cfg Config, sig Signaling) *Phone {
 	return p
 }
 
+// Logger is the phone's logger: the configured one with the phone's name.
+func (p *Phone) Logger() *slog.Logger { return p.log }
+
 // Name is the phone's configured name.
 func (p *Phone) Name() string { return p.cfg.Identity.Name }
 

@@ -43,6 +43,7 @@ type Fleet struct {
 	Registrar *registrar.Registrar
 	Phones    []*Member
 	log       *slog.Logger
+	client    *http.Client // Action URL requests of every phone
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -119,7 +120,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	fl := &Fleet{log: log}
+	fl := &Fleet{log: log, client: actionurl.NewClient(false)}
 	f.ApplyDefaults() // files from config.Load have them; files built in code may not
 	setRTPPorts(f)
 	if f.Registrar != nil {
@@ -138,7 +139,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 		fl.Registrar = r
 	}
 	for i := range f.Phones {
-		m, err := startPhone(ctx, f, &f.Phones[i], opts, log)
+		m, err := startPhone(ctx, f, &f.Phones[i], opts, log, fl.client)
 		if err != nil {
 			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = fl.Close(cctx)
@@ -150,8 +151,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	return fl, nil
 }
 
-func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Options, log *slog.Logger) (*Member, error) {
-	plog := log.With("phone", pc.Name)
+func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Options, log *slog.Logger, client *http.Client) (*Member, error) {
 	ecfg := pc.EmulatorConfig()
 	ecfg.Logger = log
 	transport := "udp"
@@ -176,10 +176,12 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	}
 	phone := emulator.New(ecfg, ua)
 	m.Phone = phone
+	plog := phone.Logger() // with the phone's name
 
 	sender, err := actionurl.NewSender(actionurl.Config{
 		URLs:    pc.ActionURL,
 		Timeout: f.ActionURLTimeout,
+		Client:  client,
 		Logger:  plog,
 		Version: Version,
 	})
@@ -193,14 +195,11 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		m.attachSender()
 	}
 
-	// Each phone serves its own Action URL counters at /metrics.
-	metrics := prometheus.NewRegistry()
-	metrics.MustRegister(sender.Collector())
 	m.Web = activeuri.New(phone, activeuri.Options{
 		User:     pc.Admin.User,
 		Password: pc.Admin.Password,
 		Logger:   plog,
-		Metrics:  promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}),
+		Metrics:  metricsHandler(sender),
 		ChangeIP: m.changeIP,
 	})
 	ln, err := net.Listen("tcp", pc.HTTPAddr())
@@ -209,7 +208,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	m.httpLn = ln
-	m.http = &http.Server{Handler: m.Web, ReadHeaderTimeout: 5 * time.Second}
+	m.http = &http.Server{Handler: m.Web, ReadHeaderTimeout: 5 * time.Second, Protocols: http1Only}
 	go m.serve(ln)
 	if err := phone.Start(ctx); err != nil {
 		_ = m.http.Close()
@@ -249,6 +248,7 @@ func (fl *Fleet) Close(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
+		fl.client.CloseIdleConnections()
 		if fl.Registrar != nil {
 			errs = append(errs, fl.Registrar.Close())
 		}
@@ -299,4 +299,30 @@ func setRTPPorts(f *config.File) {
 	if low != 0 {
 		media.RTPPortStart, media.RTPPortEnd = low, high
 	}
+}
+
+// http1Only: a desk phone's web server speaks HTTP/1.1; leaving HTTP/2 out
+// also spares each phone's server its HTTP/2 set-up (docs/benchmarks.md).
+var http1Only = func() *http.Protocols {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	return &p
+}()
+
+// metricsHandler serves the phone's own Action URL counters at /metrics.
+// The Prometheus registry is built on the first scrape: an idle phone of a
+// large fleet that nobody scrapes does not carry one.
+func metricsHandler(sender *actionurl.Sender) http.Handler {
+	var (
+		once sync.Once
+		h    http.Handler
+	)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() {
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(sender.Collector())
+			h = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		})
+		h.ServeHTTP(w, r)
+	})
 }

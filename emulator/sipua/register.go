@@ -14,31 +14,36 @@ import (
 
 // registration keeps one line registered: REGISTER with digest auth,
 // refresh before expiry, retry with back-off after a failure, and
-// unregister on Stop (RFC 3261 §10).
+// unregister on Stop (RFC 3261 §10). It is driven by a timer, not a
+// goroutine: between two REGISTERs a line costs no stack.
 type registration struct {
 	ua   *UA
 	line int
 	cfg  emulator.LineConfig
 
-	mu       sync.Mutex
-	tx       *diago.RegisterTransaction // the binding to remove on Stop
-	haltOnce sync.Once
-	cancel   context.CancelFunc
-	done     chan struct{}
+	ctx       context.Context // ended by halt
+	cancel    context.CancelFunc
+	recipient sip.Uri
+	backoff   time.Duration  // only touched by step, one at a time
+	pending   sync.WaitGroup // the step scheduled or running
+
+	mu    sync.Mutex
+	timer *time.Timer
+	tx    *diago.RegisterTransaction // the binding to remove on Stop
+}
+
+func newRegistration(u *UA, line int, cfg emulator.LineConfig) *registration {
+	r := &registration{ua: u, line: line, cfg: cfg, backoff: u.opts.RetryMin}
+	r.ctx, r.cancel = context.WithCancel(u.ctx)
+	return r
 }
 
 func (r *registration) post(state emulator.RegState, code int, msg string) {
 	r.ua.to.Post(emulator.SIPRegistration{Line: r.line, State: state, Code: code, Err: msg})
 }
 
-func (r *registration) run(parent context.Context) {
-	defer close(r.done)
-	ctx, cancel := context.WithCancel(parent)
-	r.mu.Lock()
-	r.cancel = cancel
-	r.mu.Unlock()
-	defer cancel()
-
+// start reports the line Registering and sends the first REGISTER.
+func (r *registration) start() {
 	recipient, err := uriFor(r.cfg.Server, r.cfg.Server)
 	if err == nil {
 		// REGISTER goes to the registrar itself: sip:host:port.
@@ -51,46 +56,61 @@ func (r *registration) run(parent context.Context) {
 		r.post(emulator.RegFailed, 0, err.Error())
 		return
 	}
+	r.recipient = recipient
 	r.post(emulator.RegRegistering, 0, "")
-	backoff := r.ua.opts.RetryMin
-	for ctx.Err() == nil {
-		tx, expiry, err := r.register(ctx, recipient)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			r.failed("registration failed", err, backoff)
-			if !sleep(ctx, backoff) {
-				return
-			}
-			backoff = min(2*backoff, r.ua.opts.RetryMax)
-			continue
+	r.after(0)
+}
+
+// after schedules the next step in d, unless the line was halted.
+func (r *registration) after(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.pending.Add(1)
+	r.timer = time.AfterFunc(d, func() {
+		defer r.pending.Done()
+		r.step()
+	})
+}
+
+// step registers the line, or refreshes its binding, and schedules the
+// next step: a refresh at 3/4 of the granted expiry (like diago's
+// calcRetry and most phones), or a retry after the back-off.
+func (r *registration) step() {
+	r.mu.Lock()
+	tx := r.tx
+	r.mu.Unlock()
+	if tx != nil {
+		rctx, cancel := context.WithTimeout(r.ctx, r.ua.opts.RequestTimeout)
+		err := tx.Qualify(rctx)
+		cancel()
+		switch {
+		case err == nil:
+			r.after(refreshIn(r.cfg.Expires))
+		case r.ctx.Err() == nil:
+			r.setTx(nil)
+			r.failed("registration refresh failed", err, r.backoff)
+			r.after(r.backoff)
 		}
-		backoff = r.ua.opts.RetryMin
-		r.setTx(tx)
-		r.post(emulator.RegRegistered, 200, "")
-		// Refresh at 3/4 of the granted expiry (like diago's calcRetry
-		// and most phones), until a refresh fails.
-		for {
-			if !sleep(ctx, refreshIn(expiry)) {
-				return
-			}
-			rctx, cancel := context.WithTimeout(ctx, r.ua.opts.RequestTimeout)
-			err := tx.Qualify(rctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				r.setTx(nil)
-				r.failed("registration refresh failed", err, backoff)
-				break
-			}
-		}
-		if !sleep(ctx, backoff) {
+		return
+	}
+	tx, err := r.register(r.ctx, r.recipient)
+	if err != nil {
+		if r.ctx.Err() != nil {
 			return
 		}
+		r.failed("registration failed", err, r.backoff)
+		wait := r.backoff
+		r.backoff = min(2*r.backoff, r.ua.opts.RetryMax)
+		r.after(wait) // last: the next step may start at once
+		return
 	}
+	r.backoff = r.ua.opts.RetryMin
+	r.setTx(tx)
+	r.post(emulator.RegRegistered, 200, "")
+	r.after(refreshIn(r.cfg.Expires))
 }
 
 // failed logs a failed REGISTER and reports it with the registrar's status
@@ -106,14 +126,14 @@ func (r *registration) failed(what string, err error, retryIn time.Duration) {
 
 // register builds a fresh transaction each time: after a failure or an
 // Unregister diago's old one creates no binding (field notes).
-func (r *registration) register(ctx context.Context, recipient sip.Uri) (*diago.RegisterTransaction, time.Duration, error) {
+func (r *registration) register(ctx context.Context, recipient sip.Uri) (*diago.RegisterTransaction, error) {
 	tx, err := r.ua.dg.RegisterTransaction(ctx, recipient, diago.RegisterOptions{
 		Username: r.cfg.User,
 		Password: r.cfg.Password,
 		Expiry:   r.cfg.Expires,
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	// The AOR is the line's user at the server (RFC 3261 §10.2: To is the
 	// address of record being registered; From is the same for a
@@ -130,10 +150,9 @@ func (r *registration) register(ctx context.Context, recipient sip.Uri) (*diago.
 	rctx, cancel := context.WithTimeout(ctx, r.ua.opts.RequestTimeout)
 	defer cancel()
 	if err := tx.Register(rctx); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	expiry := r.cfg.Expires
-	return tx, expiry, nil
+	return tx, nil
 }
 
 func (r *registration) setTx(tx *diago.RegisterTransaction) {
@@ -142,16 +161,16 @@ func (r *registration) setTx(tx *diago.RegisterTransaction) {
 	r.mu.Unlock()
 }
 
-// halt stops the register loop without unregistering.
+// halt stops registering, without unregistering, and waits for a
+// REGISTER in flight to end.
 func (r *registration) halt() {
-	r.haltOnce.Do(func() {
-		r.mu.Lock()
-		cancel := r.cancel
-		r.mu.Unlock()
-		if cancel != nil {
-			cancel()
-		}
-	})
+	r.cancel()
+	r.mu.Lock()
+	if r.timer != nil && r.timer.Stop() {
+		r.pending.Done() // the step will not run
+	}
+	r.mu.Unlock()
+	r.pending.Wait()
 }
 
 // unregister removes the binding (REGISTER with Expires: 0) and reports the
@@ -182,6 +201,7 @@ func refreshIn(expiry time.Duration) time.Duration {
 	return d
 }
 
+// sleep waits d, or less if ctx ends first; it reports whether d passed.
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()

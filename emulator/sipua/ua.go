@@ -73,6 +73,7 @@ type UA struct {
 
 	ua    *sipgo.UserAgent
 	dg    *diago.Diago
+	lis   *listener
 	to    emulator.Poster
 	port  int
 	ctx   context.Context // lives from Start to Stop
@@ -100,7 +101,7 @@ var _ emulator.Signaling = (*UA)(nil)
 // New builds a user agent; nothing is bound until Start.
 func New(opts Options) *UA {
 	opts.initWithDefaults()
-	return &UA{opts: opts, log: opts.Logger.With("sip", net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port)))}
+	return &UA{opts: opts, log: opts.Logger} // Start adds the bound address
 }
 
 // Addr is the bound SIP address (valid after Start).
@@ -111,14 +112,14 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 	if net.ParseIP(u.opts.IP) == nil {
 		return fmt.Errorf("sip: %q is not an IP address", u.opts.IP)
 	}
-	port := u.opts.Port
-	if port == 0 {
-		p, err := freePort(u.opts.Transport, u.opts.IP)
-		if err != nil {
-			return err
-		}
-		port = p
+	// The socket is bound here, not by diago's ServeBackground: its port is
+	// then known before diago is built (no probe for a free port), and one
+	// goroutine reads it, where ServeBackground keeps three per phone.
+	lis, err := listen(u.opts.Transport, net.JoinHostPort(u.opts.IP, strconv.Itoa(u.opts.Port)))
+	if err != nil {
+		return fmt.Errorf("sip: listen %s/%s: %w", net.JoinHostPort(u.opts.IP, strconv.Itoa(u.opts.Port)), u.opts.Transport, err)
 	}
+	port := lis.port
 	// sipgo and diago use the UA name as the user part of From and
 	// Contact, so it must be a SIP user, not the product string; the
 	// User-Agent header is added to each request we send (RFC 3261 §20.41).
@@ -137,12 +138,20 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 			}),
 		))
 	if err != nil {
+		lis.close()
 		return fmt.Errorf("sip: %w", err)
 	}
-	u.ua, u.to, u.port = ua, to, port
+	u.ua, u.to, u.port, u.lis = ua, to, port, lis
 	u.log = u.opts.Logger.With("sip", u.Addr())
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(u.log))
+	if err != nil {
+		lis.close()
+		_ = ua.Close()
+		return fmt.Errorf("sip: %w", err)
+	}
 	u.dg = diago.NewDiago(ua,
 		diago.WithLogger(u.log),
+		diago.WithServer(srv),
 		diago.WithServerRequestMiddleware(func(next sipgo.RequestHandler) sipgo.RequestHandler {
 			// The guard screens first; inDialog then sees re-INVITEs
 			// (remote hold) and takes REFERs (transfer) of our calls.
@@ -156,20 +165,17 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 			ExternalPort: port,
 		}),
 	)
+	u.dg.HandleFunc(u.serveIncoming)
 	u.ctx, u.stop = context.WithCancel(context.WithoutCancel(ctx))
 	// diago pitfall: serve before registering, or the REGISTER's Contact
 	// points to a socket nobody reads.
-	if err := u.dg.ServeBackground(u.ctx, u.serveIncoming); err != nil {
-		u.stop()
-		_ = ua.Close()
-		return fmt.Errorf("sip: listen %s/%s: %w", u.Addr(), u.opts.Transport, err)
-	}
+	lis.serve(srv)
 	u.waitListening()
 	return nil
 }
 
-// Register implements emulator.Signaling: one goroutine per line keeps it
-// registered until Stop.
+// Register implements emulator.Signaling: each line is kept registered
+// until Stop.
 func (u *UA) Register() {
 	u.regMu.Lock()
 	defer u.regMu.Unlock()
@@ -177,13 +183,9 @@ func (u *UA) Register() {
 		return
 	}
 	for i, l := range u.opts.Lines {
-		r := &registration{ua: u, line: i + 1, cfg: l, done: make(chan struct{})}
+		r := newRegistration(u, i+1, l)
 		u.regs = append(u.regs, r)
-		u.wg.Add(1)
-		go func() {
-			defer u.wg.Done()
-			r.run(u.ctx)
-		}()
+		r.start()
 	}
 }
 
@@ -228,12 +230,14 @@ func (u *UA) Stop(ctx context.Context) error {
 		r.halt()
 	}
 	for _, r := range regs {
-		<-r.done
 		if err := r.unregister(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	u.stop()
+	// Closing the socket ends what still waits on the network: an INVITE
+	// nobody answered gives up at once instead of after Timer B (32 s).
+	u.lis.close()
 	u.wg.Wait()
 	// Drop what arrives from now on (a registrar's final NOTIFY, a late
 	// retransmission): sipgo would answer it from a new socket after
@@ -356,24 +360,6 @@ func (u *UA) lineCfg(n int) (emulator.LineConfig, bool) {
 		return u.opts.Lines[n-1], true
 	}
 	return emulator.LineConfig{}, false
-}
-
-// freePort asks the kernel for a free port on ip.
-func freePort(network, ip string) (int, error) {
-	if network == "tcp" {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-		if err != nil {
-			return 0, err
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port, nil
-	}
-	c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // sipStatus extracts the SIP status from diago/sipgo errors, which come as
