@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,14 +191,15 @@ func (u *UA) Register() {
 }
 
 // waitListening waits until sipgo's transport layer has the listening
-// socket in its pool. diago's ServeBackground returns on sipgo's "listen
-// ready" signal, which comes just before the socket is added; a REGISTER
-// sent in between makes sipgo bind a second socket to the same port and
-// fail with "address already in use".
+// socket in its pool, which its serving goroutine adds when it starts: a
+// REGISTER sent before makes sipgo bind a second socket to the same port
+// and fail with "address already in use". That goroutine usually runs
+// within a few yields; sleeping first would cost every phone of a fleet a
+// timer tick.
 func (u *UA) waitListening() {
 	tl := u.ua.TransportLayer()
 	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
+	for i := 0; time.Now().Before(deadline); i++ {
 		if u.opts.Transport == "udp" {
 			if c, err := tl.GetConnection("udp", u.Addr()); err == nil && c != nil {
 				return
@@ -205,7 +207,11 @@ func (u *UA) waitListening() {
 		} else if slices.Contains(tl.ListenPorts(u.opts.Transport), u.port) {
 			return
 		}
-		time.Sleep(time.Millisecond)
+		if i < 100 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	u.log.Warn("SIP socket not in sipgo's pool after 1s; registering anyway")
 }
