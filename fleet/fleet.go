@@ -182,7 +182,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		URLs:    pc.ActionURL,
 		Timeout: f.ActionURLTimeout,
 		Client:  client,
-		Logger:  plog,
+		Logger:  log, // the sender names the phone in each line itself
 		Version: Version,
 	})
 	if err != nil {

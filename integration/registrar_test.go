@@ -237,3 +237,48 @@ func TestDSSSpeedDial(t *testing.T) {
 		t.Error("an unprogrammed DSS key answered 200")
 	}
 }
+
+// SIP over TCP (config `transport: tcp`): both phones register over TCP to
+// the embedded registrar, which proxies the call; RTP flows both ways, the
+// caller's BLF key on the callee (a SUBSCRIBE over TCP) follows the call,
+// and the caller's X ends it at both ends.
+func TestTwoPhonesCallOverTCP(t *testing.T) {
+	aCTI, bCTI := newCTIServer(t), newCTIServer(t)
+	reg := embeddedRegistrar(t, map[string]string{"1001": "secret1", "1002": "secret2"})
+	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "secret1", Server: reg.Addr(), Transport: "tcp"})
+	alice.DSS = []config.DSSKey{{Type: "blf", Value: "1002", Label: "Bob"}}
+	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "secret2", Server: reg.Addr(), Transport: "tcp"})
+	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
+	a, b := fl.Phone("alice"), fl.Phone("bob")
+	aCTI.wait(t, "registered", 5*time.Second)
+	bCTI.wait(t, "registered", 5*time.Second)
+	for _, bd := range reg.Bindings() {
+		if bd.Transport != "TCP" {
+			t.Errorf("binding of %s came over %s (Contact %s), want TCP", bd.User, bd.Transport, bd.Contact)
+		}
+	}
+
+	lamp := func() string {
+		if d := a.Phone.Snapshot().DSS; len(d) > 0 {
+			return d[0].Lamp
+		}
+		return ""
+	}
+	waitFor(t, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
+
+	mustActiveURI(t, a, "number=1002")
+	bCTI.wait(t, "incoming_call", 5*time.Second)
+	mustActiveURI(t, b, "key=OK")
+	aCTI.wait(t, "established", 5*time.Second)
+	bCTI.wait(t, "established", 5*time.Second)
+	waitFor(t, "RTP both ways", 5*time.Second, func() bool {
+		sa, sb := a.Phone.Snapshot(), b.Phone.Snapshot()
+		return len(sa.Calls) == 1 && len(sb.Calls) == 1 &&
+			sa.Calls[0].RTPIn > 10 && sa.Calls[0].RTPOut > 10 && sb.Calls[0].RTPIn > 10 && sb.Calls[0].RTPOut > 10
+	})
+	waitFor(t, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
+	mustActiveURI(t, a, "key=X")
+	aCTI.wait(t, "terminated", 5*time.Second)
+	bCTI.wait(t, "terminated", 5*time.Second)
+	waitFor(t, "the BLF lamp idle again", 5*time.Second, func() bool { return lamp() == "idle" })
+}

@@ -65,13 +65,19 @@ func (u *UA) Watch(key, line int, target string) {
 
 func (u *UA) keepWatching(wt *watch, lc emulator.LineConfig, target string) {
 	ctx := u.ctx
-	recipient, err := uriFor(target, lc.Server)
+	recipient, err := u.requestURI(target, lc.Server)
 	if err != nil {
 		u.log.Warn("BLF target", "key", wt.key, "error", err)
 		return
 	}
+	// Over UDP the SUBSCRIBE leaves from the phone's SIP socket; over TCP
+	// from a new connection on the phone's IP (its listening port is taken).
+	port := u.port
+	if u.opts.Transport != "udp" {
+		port = 0
+	}
 	client, err := sipgo.NewClient(u.ua, sipgo.WithClientNAT(), sipgo.WithClientLogger(u.log),
-		sipgo.WithClientConnectionAddr(net.JoinHostPort(u.opts.IP, strconv.Itoa(u.port))))
+		sipgo.WithClientConnectionAddr(net.JoinHostPort(u.opts.IP, strconv.Itoa(port))))
 	if err != nil {
 		u.log.Warn("BLF client", "error", err)
 		return
@@ -111,6 +117,11 @@ func (u *UA) subscribe(ctx context.Context, client *sipgo.Client, wt *watch, lc 
 	callID := sip.CallIDHeader(newCallID())
 	req.AppendHeader(&callID)
 	contact := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: lc.User, Host: u.opts.IP, Port: u.port}}
+	if u.opts.Transport != "udp" {
+		// The NOTIFYs must come over our transport (RFC 3261 §19.1.1).
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", u.opts.Transport)
+	}
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Event", "dialog"))
 	req.AppendHeader(sip.NewHeader("Accept", "application/dialog-info+xml"))

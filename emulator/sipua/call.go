@@ -318,12 +318,12 @@ func (u *UA) runOutgoing(leg *callLeg, target string, headers ...sip.Header) {
 		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: "line " + strconv.Itoa(leg.line) + " has no account"})
 		return
 	}
-	recipient, err := uriFor(target, lc.Server)
+	recipient, err := u.requestURI(target, lc.Server)
 	if err != nil {
 		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: err.Error()})
 		return
 	}
-	d, err := u.dg.NewDialog(recipient, diago.NewDialogOptions{})
+	d, err := u.dg.NewDialog(recipient, u.dialogOptions())
 	if err != nil {
 		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: err.Error()})
 		return
@@ -438,7 +438,7 @@ func (u *UA) placeCall(o outgoing) {
 		// RFC 3261 §8.1.3.4: on 3xx a UAC may try the Contact it names
 		// (how a forwarding phone passes the call on).
 		if target, ok := redirectContact(err); ok && !leg.cancelled() && o.redirects < maxRedirects && o.outcome == nil {
-			if nd, nerr := u.dg.NewDialog(target, diago.NewDialogOptions{}); nerr == nil {
+			if nd, nerr := u.dg.NewDialog(target, u.dialogOptions()); nerr == nil {
 				defer nd.Close()
 				u.log.Info("following redirect", "call", ref, "to", uriString(target))
 				o.dialog, o.redirects = nd, o.redirects+1

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/emiago/diago"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/phonesim/phonesim/emulator"
@@ -62,7 +61,7 @@ func (u *UA) handleRefer(leg *callLeg, req *sip.Request, tx sip.ServerTransactio
 // runReferred places the call a REFER asked for.
 func (u *UA) runReferred(leg *callLeg, lc emulator.LineConfig, target sip.Uri, replaces string, referredBy sip.Header, sub *referSubscription) {
 	sub.start()
-	d, err := u.dg.NewDialog(target, diago.NewDialogOptions{})
+	d, err := u.dg.NewDialog(target, u.dialogOptions())
 	if err != nil {
 		u.to.Post(emulator.SIPEnded{Ref: leg.ref, Reason: err.Error()})
 		sub.final(sip.StatusServiceUnavailable, "Service Unavailable")

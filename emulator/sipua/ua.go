@@ -386,6 +386,28 @@ func sipStatus(err error) (int, string) {
 	return 0, ""
 }
 
+// requestURI is uriFor for a request this phone sends itself: on a phone
+// whose SIP runs over TCP it carries transport=tcp (RFC 3261 §19.1.1),
+// which is how sipgo and diago choose the socket (they default to UDP).
+func (u *UA) requestURI(target, server string) (sip.Uri, error) {
+	uri, err := uriFor(target, server)
+	if err != nil || u.opts.Transport == "udp" {
+		return uri, err
+	}
+	if uri.UriParams == nil {
+		uri.UriParams = sip.NewParams()
+	}
+	if _, ok := uri.UriParams.Get("transport"); !ok {
+		uri.UriParams.Add("transport", u.opts.Transport)
+	}
+	return uri, nil
+}
+
+// dialogOptions makes diago place a call over the phone's transport.
+func (u *UA) dialogOptions() diago.NewDialogOptions {
+	return diago.NewDialogOptions{Transport: u.opts.Transport}
+}
+
 // uriFor turns a dialled target into a request URI: a bare user goes to the
 // line's server.
 func uriFor(target, server string) (sip.Uri, error) {
