@@ -14,10 +14,30 @@ import (
 //
 // The call being transferred is held while the user dials.
 type transfer struct {
-	orig    *call
-	consult *call // attended only: the consultation call
-	blind   bool  // the REFER sent was blind
-	sent    bool  // REFER sent, waiting for 202
+	orig     *call
+	consult  *call // attended only: the consultation call
+	blind    bool  // the REFER sent was blind
+	sent     bool  // REFER sent, waiting for 202
+	accepted bool  // 202 received: Transfer Call has fired
+	// consultGone: the consultation call ended after our REFER but before
+	// its 202 reached us (each SIP message is handled on its own
+	// goroutine, so the target's BYE can overtake the 202); the REFER's
+	// outcome decides what that meant.
+	consultGone bool
+}
+
+// acceptTransfer fires the spec's §2.4 events once: Transfer Call, then which kind.
+func (s *state) acceptTransfer(x *transfer) {
+	if x.accepted {
+		return
+	}
+	x.accepted = true
+	s.emit(EventTransferCall, 0, x.orig)
+	if x.blind {
+		s.emit(EventBlindTransfer, 0, x.orig)
+	} else {
+		s.emit(EventAttendedTransfer, 0, x.orig)
+	}
 }
 
 // transferKey is F_TRANSFER.
@@ -101,26 +121,25 @@ func (s *state) onTransfer(in SIPTransfer) {
 			s.notice += " " + in.Err
 		}
 		x.sent = false
-		if x.blind {
+		if x.blind || x.consultGone {
 			s.xfer = nil
 			s.resume(x.orig)
 		}
 	case in.Code == 202:
-		// Spec §2.4: Transfer Call, then which kind.
-		s.emit(EventTransferCall, 0, x.orig)
-		if x.blind {
-			s.emit(EventBlindTransfer, 0, x.orig)
-			// Unattended: the transferor leaves at once.
+		s.acceptTransfer(x)
+		if x.blind || x.consultGone {
+			// Unattended: the transferor leaves at once. Attended, with
+			// the consultation call already replaced: the same.
 			s.hangup(x.orig)
 			s.xfer = nil
-			return
 		}
-		s.emit(EventAttendedTransfer, 0, x.orig)
 	case in.Notify >= 200:
 		// The transferee reached the target (RFC 3515 §2.4.5 sipfrag):
 		// leave the original call. The target ends the consultation
 		// call when it accepts the Replaces (RFC 3891); a target that
 		// ignored Replaces leaves it up, so end it after a grace time.
+		// A NOTIFY can overtake the REFER's 202: it implies the 202.
+		s.acceptTransfer(x)
 		s.hangup(x.orig)
 		if c := x.consult; c != nil {
 			ref := c.ref
@@ -168,11 +187,17 @@ func (s *state) transferCallEnded(c *call) {
 		// The target ended the consultation call after our REFER: it
 		// accepted the Replaces (RFC 3891), so the transfer is done even
 		// if the transferee's NOTIFY is late or lost. Leave the original
-		// call too.
-		if !x.blind {
-			s.hangup(x.orig)
-			s.xfer = nil
+		// call too; if the REFER's 202 has not arrived yet, on its
+		// arrival.
+		if x.blind {
+			return
 		}
+		if !x.accepted {
+			x.consultGone = true
+			return
+		}
+		s.hangup(x.orig)
+		s.xfer = nil
 	}
 }
 

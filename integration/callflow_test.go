@@ -102,11 +102,32 @@ func TestHoldAndResumeBetweenPhones(t *testing.T) {
 	if sk := tr.a.Phone.Snapshot().LCD.SoftKeys; sk[0] != "Resume" {
 		t.Errorf("held soft keys %q", sk)
 	}
+	// On hold alice keeps sending (music on hold, a=sendonly) and bob,
+	// who answered a=recvonly, sends nothing (RFC 3264 §6.1).
+	rtp := func(m *fleet.Member) (in, out uint64) {
+		if s := m.Phone.Snapshot(); len(s.Calls) == 1 {
+			return s.Calls[0].RTPIn, s.Calls[0].RTPOut
+		}
+		return 0, 0
+	}
+	bIn0, bOut0 := rtp(tr.b)
+	waitFor(t, "music on hold reaching bob", 5*time.Second, func() bool {
+		in, _ := rtp(tr.b)
+		return in > bIn0+15
+	})
+	if _, out := rtp(tr.b); out > bOut0+2 {
+		t.Errorf("held bob sent %d RTP packets while alice's music on hold arrived", out-bOut0)
+	}
 	mustActiveURI(t, tr.a, "key=F_HOLD")
 	tr.aCTI.wait(t, "unhold", 5*time.Second)
 	waitFor(t, "bob to see the resume", 5*time.Second, func() bool {
 		s := tr.b.Phone.Snapshot()
 		return len(s.Calls) == 1 && !s.Calls[0].RemoteHeld
+	})
+	_, bOut1 := rtp(tr.b)
+	waitFor(t, "bob sending again after the resume", 5*time.Second, func() bool {
+		_, out := rtp(tr.b)
+		return out > bOut1+15
 	})
 	if n := tr.aCTI.count("established"); n != 1 {
 		t.Errorf("resuming fired Established again (%d)", n)

@@ -181,7 +181,11 @@ func (u *UA) watchReInvite(leg *callLeg, req *sip.Request, tx sip.ServerTransact
 	leg.mu.Lock()
 	changed := leg.remoteHeld != held
 	leg.remoteHeld = held
+	m := leg.media
 	leg.mu.Unlock()
+	if m != nil {
+		m.quiet.Store(held)
+	}
 	if changed {
 		u.to.Post(emulator.SIPHold{Ref: leg.ref, Held: held, Remote: true})
 	}

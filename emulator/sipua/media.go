@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/diago"
 	"github.com/emiago/diago/audio"
@@ -142,14 +143,28 @@ type callMedia struct {
 
 	conf *conference             // guarded by confMu
 	mix  atomic.Pointer[mixView] // nil outside a conference
+
+	// quiet is set while the far end holds us: it offered a=sendonly or
+	// a=inactive, we answered recvonly or inactive, and RFC 3264 §6.1
+	// says we then send nothing. diago drops our packets for recvonly but
+	// not for inactive, so the phone stops writing them itself.
+	quiet atomic.Bool
 }
 
+// countingWriter sends the call's audio, counting the packets that really
+// leave; while the far end holds us it sends nothing, keeping the pace.
 type countingWriter struct {
-	w io.Writer
-	s *emulator.MediaStats
+	w     io.Writer
+	s     *emulator.MediaStats
+	quiet *atomic.Bool
+	frame time.Duration
 }
 
 func (c countingWriter) Write(b []byte) (int, error) {
+	if c.quiet.Load() {
+		time.Sleep(c.frame)
+		return len(b), nil
+	}
 	n, err := c.w.Write(b)
 	if err == nil {
 		c.s.RTPOut.Add(1)
@@ -173,10 +188,10 @@ func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia
 	if w, err := med.AudioWriter(); err == nil {
 		if ev, ok := telephoneEvent(sess, false); ok {
 			m.dtmf = media.NewRTPDTMFWriter(ev, med.RTPPacketWriter, w)
-			m.writer = countingWriter{w: m.dtmf, s: m.stats}
+			m.writer = m.counting(m.dtmf)
 		} else {
 			u.log.Debug("no telephone-event negotiated; DTMF disabled", "call", ref)
-			m.writer = countingWriter{w: w, s: m.stats}
+			m.writer = m.counting(w)
 		}
 		med.SetAudioWriter(m.writer)
 	}
@@ -202,6 +217,11 @@ func (u *UA) startMedia(ref emulator.CallRef, med *diago.DialogMedia) *callMedia
 		u.listen(m)
 	}()
 	return m
+}
+
+func (m *callMedia) counting(w io.Writer) countingWriter {
+	frame := time.Duration(m.frameSamples) * time.Second / time.Duration(max(m.codec.SampleRate, 1))
+	return countingWriter{w: w, s: m.stats, quiet: &m.quiet, frame: frame}
 }
 
 // telephoneEvent is the RFC 4733 telephone-event codec both sides agreed
@@ -302,6 +322,9 @@ func (u *UA) listen(m *callMedia) {
 		n, err := r.Read(buf)
 		if err != nil {
 			return
+		}
+		if n == 0 {
+			continue // dropped by diago: we hold the call (a=sendonly)
 		}
 		m.stats.RTPIn.Add(1)
 		if m.dtmfIn != nil {

@@ -1,0 +1,186 @@
+package emulator_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/keypad"
+)
+
+// recordingSignaling is the SIP side of a phone whose SIP reports the test
+// posts itself, in an order real SIP can produce but not on demand: each
+// message is handled on its own goroutine, so a BYE can overtake a 202. It
+// records what the phone asked of it. Methods the flows below never reach
+// are left to the nil embedded interface.
+type recordingSignaling struct {
+	emulator.Signaling
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *recordingSignaling) record(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, fmt.Sprintf(format, args...))
+}
+
+func (r *recordingSignaling) did(call string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.calls, call)
+}
+
+func (r *recordingSignaling) Start(context.Context, emulator.Poster) error { return nil }
+func (r *recordingSignaling) Register()                                   {}
+func (r *recordingSignaling) Stop(context.Context) error                  { return nil }
+func (r *recordingSignaling) Mute(bool)                                   {}
+func (r *recordingSignaling) Dial(ref emulator.CallRef, line int, target string) {
+	r.record("Dial %s %s", ref, target)
+}
+func (r *recordingSignaling) Hangup(ref emulator.CallRef) { r.record("Hangup %s", ref) }
+func (r *recordingSignaling) Hold(ref emulator.CallRef)   { r.record("Hold %s", ref) }
+func (r *recordingSignaling) Unhold(ref emulator.CallRef) { r.record("Unhold %s", ref) }
+func (r *recordingSignaling) Transfer(ref emulator.CallRef, target string, replaces emulator.CallRef) {
+	r.record("Transfer %s %q %s", ref, target, replaces)
+}
+
+// consultedTransfer brings a phone to the moment after the second
+// F_TRANSFER of an attended transfer: call o1 (to 1002) held, consultation
+// call o2 (to 1003) up, REFER asked for on o1 with Replaces of o2.
+func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+	t.Helper()
+	sig := &recordingSignaling{}
+	p := emulator.New(emulator.Config{
+		Identity: emulator.Identity{Name: "bob", IP: "127.0.0.1"},
+		Lines:    []emulator.LineConfig{{User: "1001", Server: "127.0.0.1:5060"}},
+	}, sig)
+	ev := &events{}
+	p.Subscribe(func(e emulator.Event) {
+		ev.mu.Lock()
+		ev.got = append(ev.got, e)
+		ev.mu.Unlock()
+	})
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	do := func(in emulator.Input) {
+		t.Helper()
+		if err := p.Do(context.Background(), in); err != nil {
+			t.Fatalf("%T: %v", in, err)
+		}
+	}
+	keys := func(seq string) {
+		t.Helper()
+		ks, err := keypad.ParseSequence(seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		press(t, p, ks...)
+	}
+	answered := func(ref emulator.CallRef, user string) {
+		t.Helper()
+		do(emulator.SIPCallStarted{Ref: ref, CallID: string(ref) + "-call", RemoteURI: "sip:" + user + "@127.0.0.1:5060"})
+		do(emulator.SIPProgress{Ref: ref, Code: 180})
+		do(emulator.SIPAnswered{Ref: ref, Media: &emulator.MediaStats{}})
+	}
+	keys("1;0;0;2;OK")
+	answered("o1", "1002")
+	keys("F_TRANSFER")
+	do(emulator.SIPHold{Ref: "o1", Held: true})
+	keys("1;0;0;3;F2")
+	answered("o2", "1003")
+	keys("F_TRANSFER")
+	for _, want := range []string{"Dial o1 1002", "Hold o1", "Dial o2 1003", `Transfer o1 "" o2`} {
+		if !sig.did(want) {
+			t.Fatalf("the phone did not ask for %q; asked %q", want, sig.calls)
+		}
+	}
+	return p, ev, sig
+}
+
+func countEvents(ev *events, typ emulator.EventType) int {
+	n := 0
+	for _, e := range ev.list() {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// The target's BYE of the consultation call (it accepted the Replaces)
+// overtakes the REFER's 202: Transfer Call and Attended Transfer still fire,
+// once, and the phone leaves the original call when the 202 comes.
+func TestAttendedTransferWhenTheConsultationEndsBeforeThe202(t *testing.T) {
+	p, ev, sig := consultedTransfer(t)
+	if err := p.Do(context.Background(), emulator.SIPEnded{Ref: "o2", ByRemote: true}); err != nil {
+		t.Fatal(err)
+	}
+	if sig.did("Hangup o1") {
+		t.Fatal("left the original call before knowing the REFER's outcome")
+	}
+	if err := p.Do(context.Background(), emulator.SIPTransfer{Ref: "o1", Code: 202}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Do(context.Background(), emulator.SIPTransfer{Ref: "o1", Notify: 200}); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, p, ev)
+	if !sig.did("Hangup o1") {
+		t.Errorf("the original call was not left after the 202; asked %q", sig.calls)
+	}
+	for _, typ := range []emulator.EventType{emulator.EventTransferCall, emulator.EventAttendedTransfer} {
+		if n := countEvents(ev, typ); n != 1 {
+			t.Errorf("%v fired %d times, want once", typ, n)
+		}
+	}
+}
+
+// The transferee's final NOTIFY (sipfrag 200) overtakes the 202: it implies
+// the REFER was accepted.
+func TestAttendedTransferWhenTheNotifyComesBeforeThe202(t *testing.T) {
+	p, ev, sig := consultedTransfer(t)
+	for _, in := range []emulator.Input{
+		emulator.SIPTransfer{Ref: "o1", Notify: 200},
+		emulator.SIPTransfer{Ref: "o1", Code: 202},
+	} {
+		if err := p.Do(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, p, ev)
+	if !sig.did("Hangup o1") {
+		t.Errorf("the original call was not left; asked %q", sig.calls)
+	}
+	for _, typ := range []emulator.EventType{emulator.EventTransferCall, emulator.EventAttendedTransfer} {
+		if n := countEvents(ev, typ); n != 1 {
+			t.Errorf("%v fired %d times, want once", typ, n)
+		}
+	}
+}
+
+// The consultation call ends and the REFER then fails: no transfer events,
+// and the held original call is resumed.
+func TestAttendedTransferRefusedAfterTheConsultationEnded(t *testing.T) {
+	p, ev, sig := consultedTransfer(t)
+	for _, in := range []emulator.Input{
+		emulator.SIPEnded{Ref: "o2", ByRemote: true},
+		emulator.SIPTransfer{Ref: "o1", Code: 403, Err: "403 Forbidden"},
+	} {
+		if err := p.Do(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, p, ev)
+	if !sig.did("Unhold o1") || sig.did("Hangup o1") {
+		t.Errorf("want the original call resumed, not left; asked %q", sig.calls)
+	}
+	if n := countEvents(ev, emulator.EventTransferCall); n != 0 {
+		t.Errorf("Transfer Call fired for a refused REFER")
+	}
+}
