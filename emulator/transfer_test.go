@@ -35,9 +35,9 @@ func (r *recordingSignaling) did(call string) bool {
 }
 
 func (r *recordingSignaling) Start(context.Context, emulator.Poster) error { return nil }
-func (r *recordingSignaling) Register()                                   {}
-func (r *recordingSignaling) Stop(context.Context) error                  { return nil }
-func (r *recordingSignaling) Mute(bool)                                   {}
+func (r *recordingSignaling) Register()                                    {}
+func (r *recordingSignaling) Stop(context.Context) error                   { return nil }
+func (r *recordingSignaling) Mute(bool)                                    {}
 func (r *recordingSignaling) Dial(ref emulator.CallRef, line int, target string) {
 	r.record("Dial %s %s", ref, target)
 }
