@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -252,9 +253,13 @@ func TestTwoPhonesCallOverTCP(t *testing.T) {
 	a, b := fl.Phone("alice"), fl.Phone("bob")
 	aCTI.wait(t, "registered", 5*time.Second)
 	bCTI.wait(t, "registered", 5*time.Second)
+	ips := map[string]string{"1001": alice.IP, "1002": bob.IP}
 	for _, bd := range reg.Bindings() {
 		if bd.Transport != "TCP" {
 			t.Errorf("binding of %s came over %s (Contact %s), want TCP", bd.User, bd.Transport, bd.Contact)
+		}
+		if host, _, _ := net.SplitHostPort(bd.Source); host != ips[bd.User] {
+			t.Errorf("%s registered from %s, want its phone's IP %s", bd.User, bd.Source, ips[bd.User])
 		}
 	}
 

@@ -150,9 +150,20 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		_ = ua.Close()
 		return fmt.Errorf("sip: %w", err)
 	}
-	u.dg = diago.NewDiago(ua,
-		diago.WithLogger(u.log),
-		diago.WithServer(srv),
+	dopts := []diago.DiagoOption{diago.WithLogger(u.log), diago.WithServer(srv)}
+	if u.opts.Transport != "udp" {
+		// diago binds only its UDP client; a TCP connection would leave
+		// from the host's default address, not the phone's.
+		cli, err := sipgo.NewClient(ua, sipgo.WithClientNAT(), sipgo.WithClientLogger(u.log),
+			sipgo.WithClientConnectionAddr(net.JoinHostPort(u.opts.IP, "0")))
+		if err != nil {
+			lis.close()
+			_ = ua.Close()
+			return fmt.Errorf("sip: %w", err)
+		}
+		dopts = append(dopts, diago.WithClient(cli))
+	}
+	u.dg = diago.NewDiago(ua, append(dopts,
 		diago.WithServerRequestMiddleware(func(next sipgo.RequestHandler) sipgo.RequestHandler {
 			// The guard screens first; inDialog then sees re-INVITEs
 			// (remote hold) and takes REFERs (transfer) of our calls.
@@ -165,7 +176,7 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 			ExternalHost: u.opts.IP,
 			ExternalPort: port,
 		}),
-	)
+	)...)
 	u.dg.HandleFunc(u.serveIncoming)
 	u.ctx, u.stop = context.WithCancel(context.WithoutCancel(ctx))
 	// diago pitfall: serve before registering, or the REGISTER's Contact
