@@ -118,21 +118,8 @@ func TestCallThroughRegistrar(t *testing.T) {
 
 func TestCallCancelBeforeAnswer(t *testing.T) {
 	r := startRegistrar(t, Config{})
-	var callee *phone
 	ringing := make(chan struct{})
-	cause := make(chan error, 1)
-	callee = newPhone(t, "1002", func(d *diago.DialogServerSession) {
-		if err := d.Ringing(); err != nil {
-			cause <- err
-			return
-		}
-		select {
-		case <-d.Context().Done():
-			cause <- context.Cause(d.Context())
-		case <-callee.ctx.Done():
-		}
-	})
-	callee.register(r, testUsers["1002"])
+	cause := ringingCallee(t, r)
 	caller := newPhone(t, "1001", nil)
 	caller.register(r, testUsers["1001"])
 
@@ -180,20 +167,7 @@ func TestCallCancelBeforeAnswer(t *testing.T) {
 // the callee and answered 408 to the caller.
 func TestCallRingTimeout(t *testing.T) {
 	r := startRegistrar(t, Config{}, WithRingTimeout(300*time.Millisecond))
-	var callee *phone
-	cause := make(chan error, 1)
-	callee = newPhone(t, "1002", func(d *diago.DialogServerSession) {
-		if err := d.Ringing(); err != nil {
-			cause <- err
-			return
-		}
-		select {
-		case <-d.Context().Done():
-			cause <- context.Cause(d.Context())
-		case <-callee.ctx.Done():
-		}
-	})
-	callee.register(r, testUsers["1002"])
+	cause := ringingCallee(t, r)
 	caller := newPhone(t, "1001", nil)
 	caller.register(r, testUsers["1001"])
 
@@ -357,4 +331,25 @@ func waitDone(t *testing.T, ctx context.Context, what string) {
 	case <-time.After(5 * time.Second):
 		t.Fatalf("%s: still up after 5s", what)
 	}
+}
+
+// ringingCallee registers 1002 as a phone that rings on every call and
+// never answers; cause gets why the call ended at its side.
+func ringingCallee(t *testing.T, r *Registrar) (cause chan error) {
+	t.Helper()
+	var callee *phone
+	cause = make(chan error, 1)
+	callee = newPhone(t, "1002", func(d *diago.DialogServerSession) {
+		if err := d.Ringing(); err != nil {
+			cause <- err
+			return
+		}
+		select {
+		case <-d.Context().Done():
+			cause <- context.Cause(d.Context())
+		case <-callee.ctx.Done():
+		}
+	})
+	callee.register(r, testUsers["1002"])
+	return cause
 }

@@ -102,16 +102,8 @@ func TestBaresipCallThroughKamailio(t *testing.T) {
 // SIPp calls bob through Kamailio and cancels while bob rings.
 func TestSIPpCancelsRingingBaresip(t *testing.T) {
 	t.Parallel()
-	k := Kamailio(t, KamailioOptions{Users: map[string]string{"alice": "a-pw", "bob": "b-pw"}})
-	bob := Baresip(t, BaresipOptions{User: "bob", Password: "b-pw", Registrar: k.Addr()})
-	if err := bob.WaitRegistered(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	caller := SIPp(t, SIPpOptions{
-		Scenario: ScenarioCancel,
-		Params:   map[string]string{"FROM_USER": "alice", "FROM_DOMAIN": k.IP, "CANCEL_AFTER_MS": "300"},
-		Target:   k.Addr(), Service: "bob", AuthUser: "alice", AuthPass: "a-pw",
-	})
+	k, bob := kamailioWithBob(t)
+	caller := sippAliceCallsBob(t, k, ScenarioCancel, map[string]string{"CANCEL_AFTER_MS": "300"})
 	if err := caller.Wait(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -130,16 +122,8 @@ func TestSIPpCancelsRingingBaresip(t *testing.T) {
 // that bob records, then hangs up.
 func TestSIPpAwaitAnswerStreamsRTPToBaresip(t *testing.T) {
 	t.Parallel()
-	k := Kamailio(t, KamailioOptions{Users: map[string]string{"alice": "a-pw", "bob": "b-pw"}})
-	bob := Baresip(t, BaresipOptions{User: "bob", Password: "b-pw", Registrar: k.Addr()})
-	if err := bob.WaitRegistered(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	caller := SIPp(t, SIPpOptions{
-		Scenario: ScenarioAwaitAnswer,
-		Params:   map[string]string{"FROM_USER": "alice", "FROM_DOMAIN": k.IP, "HOLD_MS": "1500"},
-		Target:   k.Addr(), Service: "bob", AuthUser: "alice", AuthPass: "a-pw",
-	})
+	k, bob := kamailioWithBob(t)
+	caller := sippAliceCallsBob(t, k, ScenarioAwaitAnswer, map[string]string{"HOLD_MS": "1500"})
 	if _, err := bob.WaitEvent("CALL_INCOMING", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -158,16 +142,8 @@ func TestSIPpAwaitAnswerStreamsRTPToBaresip(t *testing.T) {
 // bob rejects the ringing call; the SIPp caller expecting 486 passes.
 func TestSIPpBusyWhenBaresipRejects(t *testing.T) {
 	t.Parallel()
-	k := Kamailio(t, KamailioOptions{Users: map[string]string{"alice": "a-pw", "bob": "b-pw"}})
-	bob := Baresip(t, BaresipOptions{User: "bob", Password: "b-pw", Registrar: k.Addr()})
-	if err := bob.WaitRegistered(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	caller := SIPp(t, SIPpOptions{
-		Scenario: ScenarioBusy,
-		Params:   map[string]string{"FROM_USER": "alice", "FROM_DOMAIN": k.IP},
-		Target:   k.Addr(), Service: "bob", AuthUser: "alice", AuthPass: "a-pw",
-	})
+	k, bob := kamailioWithBob(t)
+	caller := sippAliceCallsBob(t, k, ScenarioBusy, nil)
 	if _, err := bob.WaitEvent("CALL_INCOMING", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -223,4 +199,27 @@ func TestBaresipDirectCallWithoutRegistrar(t *testing.T) {
 	if strings.Contains(strings.Join(types, " "), "REGISTER") {
 		t.Fatalf("alice registered without a registrar: %v", types)
 	}
+}
+
+// kamailioWithBob starts Kamailio with users alice and bob, and baresip
+// registered there as bob.
+func kamailioWithBob(t *testing.T) (*KamailioProc, *BaresipProc) {
+	t.Helper()
+	k := Kamailio(t, KamailioOptions{Users: map[string]string{"alice": "a-pw", "bob": "b-pw"}})
+	bob := Baresip(t, BaresipOptions{User: "bob", Password: "b-pw", Registrar: k.Addr()})
+	if err := bob.WaitRegistered(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return k, bob
+}
+
+// sippAliceCallsBob runs a SIPp scenario calling bob through Kamailio as
+// alice (digest authenticated); params add to FROM_USER and FROM_DOMAIN.
+func sippAliceCallsBob(t *testing.T, k *KamailioProc, scenario string, params map[string]string) *SIPpProc {
+	t.Helper()
+	all := map[string]string{"FROM_USER": "alice", "FROM_DOMAIN": k.IP}
+	for key, v := range params {
+		all[key] = v
+	}
+	return SIPp(t, SIPpOptions{Scenario: scenario, Params: all, Target: k.Addr(), Service: "bob", AuthUser: "alice", AuthPass: "a-pw"})
 }
