@@ -128,7 +128,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 			Listen: f.Registrar.Listen,
 			Users:  f.Registrar.Users,
 			Realm:  f.Registrar.Realm,
-			Logger: log.With("component", "registrar"),
+			Logger: log, // the registrar names itself in its lines
 		})
 		if err == nil {
 			err = r.Start(ctx)
