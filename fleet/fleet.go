@@ -134,7 +134,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 			err = r.Start(ctx)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("registrar: %w", err)
+			return nil, err // it says "registrar: ..."
 		}
 		fl.Registrar = r
 	}

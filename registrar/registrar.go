@@ -333,7 +333,7 @@ func (r *Registrar) bind(listen string) (*run, error) {
 	for attempt := 0; ; attempt++ {
 		udp, err = net.ListenUDP("udp", udpAddr)
 		if err != nil {
-			return nil, fmt.Errorf("registrar: listen udp %s: %w", listen, err)
+			return nil, fmt.Errorf("registrar: %w", err) // net says "listen udp ADDR: ..."
 		}
 		port := udp.LocalAddr().(*net.UDPAddr).Port
 		tcp, err = net.ListenTCP("tcp", &net.TCPAddr{IP: udpAddr.IP, Port: port, Zone: udpAddr.Zone})

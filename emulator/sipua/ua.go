@@ -118,7 +118,7 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 	// goroutine reads it, where ServeBackground keeps three per phone.
 	lis, err := listen(u.opts.Transport, net.JoinHostPort(u.opts.IP, strconv.Itoa(u.opts.Port)))
 	if err != nil {
-		return fmt.Errorf("sip: listen %s/%s: %w", net.JoinHostPort(u.opts.IP, strconv.Itoa(u.opts.Port)), u.opts.Transport, err)
+		return fmt.Errorf("sip: %w", err) // net names the address: "listen udp IP:PORT: ..."
 	}
 	port := lis.port
 	// sipgo and diago use the UA name as the user part of From and
