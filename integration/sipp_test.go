@@ -144,6 +144,54 @@ func TestSIPpCallerGetsBusyUnderDND(t *testing.T) {
 	cti.wait(t, "dnd_off", 5*time.Second)
 }
 
+// A line with `auto_answer: true` answers a call by itself (no key): the
+// SIPp caller gets its 200 OK and hangs up after sending RTP; Established
+// and Terminated fire.
+func TestAutoAnswerLine(t *testing.T) {
+	cti := newCTIServer(t)
+	f, _ := oneDirectPhone(t, cti)
+	f.Phones[0].Lines[0].AutoAnswer = true
+	fl := startFleet(t, f)
+	desk := fl.Phones[0]
+
+	sipp := peers.SIPp(t, peers.SIPpOptions{
+		Scenario: peers.ScenarioAwaitAnswer,
+		Params:   map[string]string{"ANSWER_TIMEOUT_MS": "5000", "HOLD_MS": "500"},
+		Target:   desk.UA.Addr(),
+		Service:  "1001",
+	})
+	if err := sipp.Wait(15 * time.Second); err != nil {
+		t.Fatalf("SIPp's call was not answered: %v", err)
+	}
+	cti.wait(t, "established", 5*time.Second)
+	cti.wait(t, "terminated", 5*time.Second)
+}
+
+// `dnd: true` and `reject_code: 603` in the configuration: the phone boots
+// in DND and refuses calls with 603 Decline, not 486.
+func TestDNDFromConfigRejectsWithTheConfiguredCode(t *testing.T) {
+	cti := newCTIServer(t)
+	f, _ := oneDirectPhone(t, cti)
+	f.Phones[0].DND = true
+	f.Phones[0].RejectCode = 603
+	fl := startFleet(t, f)
+	desk := fl.Phones[0]
+	cti.wait(t, "dnd_on", 5*time.Second)
+
+	sipp := peers.SIPp(t, peers.SIPpOptions{
+		Scenario: peers.ScenarioBusy,
+		Params:   map[string]string{"BUSY_CODE": "603"},
+		Target:   desk.UA.Addr(),
+		Service:  "1001",
+	})
+	if err := sipp.Wait(15 * time.Second); err != nil {
+		t.Fatalf("SIPp expected 603 Decline: %v", err)
+	}
+	if n := cti.count("incoming_call"); n != 0 {
+		t.Errorf("a call refused under DND fired Incoming Call")
+	}
+}
+
 // Bad Active URI input gets a 400 that names the problem, never a 5xx.
 func TestActiveURIRejectsBadInput(t *testing.T) {
 	f, _ := oneDirectPhone(t, nil)

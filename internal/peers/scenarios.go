@@ -38,7 +38,8 @@ var (
 	ScenarioCancel string
 
 	// ScenarioBusy: INVITE -> optional 100/180/183 -> 486 Busy Here -> ACK
-	// (a phone in DND). Any other final response fails the call.
+	// (a phone in DND). Any other final response fails the call. Param
+	// BUSY_CODE expects another status instead (480, 603).
 	//
 	//go:embed scenarios/busy.xml
 	ScenarioBusy string
