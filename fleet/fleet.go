@@ -44,6 +44,7 @@ type Fleet struct {
 	Phones    []*Member
 	log       *slog.Logger
 	client    *http.Client // Action URL requests of every phone
+	restore   func()       // puts back the process's RTP port range
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -122,7 +123,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	}
 	fl := &Fleet{log: log, client: actionurl.NewClient(false)}
 	f.ApplyDefaults() // files from config.Load have them; files built in code may not
-	setRTPPorts(f)
+	fl.restore = setRTPPorts(f)
 	if f.Registrar != nil {
 		r, err := registrar.New(registrar.Config{
 			Listen: f.Registrar.Listen,
@@ -134,6 +135,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 			err = r.Start(ctx)
 		}
 		if err != nil {
+			fl.restore()
 			return nil, err // it says "registrar: ..."
 		}
 		fl.Registrar = r
@@ -249,6 +251,7 @@ func (fl *Fleet) Close(ctx context.Context) error {
 		}
 		wg.Wait()
 		fl.client.CloseIdleConnections()
+		fl.restore()
 		if fl.Registrar != nil {
 			errs = append(errs, fl.Registrar.Close())
 		}
@@ -282,7 +285,9 @@ func (fl *Fleet) Phone(name string) *Member {
 // setRTPPorts applies the phones' rtp_ports. diago's RTP port range is one
 // setting per process (media.RTPPortStart/End), so a fleet uses the span of
 // every phone's range; phones without one leave diago's default.
-func setRTPPorts(f *config.File) {
+// setRTPPorts narrows diago's RTP port range (one per process) to span
+// every phone's rtp_ports; it returns what puts the previous range back.
+func setRTPPorts(f *config.File) (restore func()) {
 	low, high := 0, 0
 	for i := range f.Phones {
 		l, h, ok := f.Phones[i].RTPPortRange()
@@ -296,9 +301,12 @@ func setRTPPorts(f *config.File) {
 			high = h
 		}
 	}
-	if low != 0 {
-		media.RTPPortStart, media.RTPPortEnd = low, high
+	if low == 0 {
+		return func() {}
 	}
+	oldLow, oldHigh := media.RTPPortStart, media.RTPPortEnd
+	media.RTPPortStart, media.RTPPortEnd = low, high
+	return func() { media.RTPPortStart, media.RTPPortEnd = oldLow, oldHigh }
 }
 
 // http1Only: a desk phone's web server speaks HTTP/1.1; leaving HTTP/2 out

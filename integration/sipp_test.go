@@ -1,11 +1,16 @@
 package integration
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/diago/media"
 
 	"github.com/phonesim/phonesim/config"
 	"github.com/phonesim/phonesim/internal/peers"
@@ -165,6 +170,46 @@ func TestAutoAnswerLine(t *testing.T) {
 	}
 	cti.wait(t, "established", 5*time.Second)
 	cti.wait(t, "terminated", 5*time.Second)
+}
+
+// `rtp_ports` bounds the media port the phone offers: its 200 OK's SDP
+// (as SIPp logged it) names a port inside the range; the process's range is
+// put back when the phones stop.
+func TestRTPPortsFromConfig(t *testing.T) {
+	before := media.RTPPortStart
+	cti := newCTIServer(t)
+	f, _ := oneDirectPhone(t, cti)
+	f.Phones[0].Lines[0].AutoAnswer = true
+	f.Phones[0].RTPPorts = "31000-31099"
+	fl := startFleet(t, f)
+	desk := fl.Phones[0]
+
+	sipp := peers.SIPp(t, peers.SIPpOptions{
+		Scenario: peers.ScenarioAwaitAnswer,
+		Params:   map[string]string{"ANSWER_TIMEOUT_MS": "5000", "HOLD_MS": "200"},
+		Target:   desk.UA.Addr(),
+		Service:  "1001",
+	})
+	if err := sipp.Wait(15 * time.Second); err != nil {
+		t.Fatalf("SIPp's call was not answered: %v", err)
+	}
+	msgs := sipp.Messages()
+	i := strings.Index(msgs, "SIP/2.0 200 OK")
+	m := regexp.MustCompile(`m=audio (\d+) `).FindStringSubmatch(msgs[max(i, 0):])
+	if i < 0 || m == nil {
+		t.Fatalf("no 200 OK with an audio line in SIPp's log:\n%s", msgs)
+	}
+	if port, _ := strconv.Atoi(m[1]); port < 31000 || port > 31099 {
+		t.Errorf("the phone offered RTP port %d, outside rtp_ports 31000-31099", port)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := fl.Close(ctx); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if media.RTPPortStart != before {
+		t.Errorf("the RTP port range was not put back: starts at %d, was %d", media.RTPPortStart, before)
+	}
 }
 
 // `dnd: true` and `reject_code: 603` in the configuration: the phone boots
