@@ -9,15 +9,13 @@ import (
 	"github.com/phonesim/phonesim/internal/peers"
 )
 
-// scenarioRedirected is a SIPp caller that expects 302 Moved Temporarily
-// (the busy scenario with 302 in place of 486) and ACKs it.
-var scenarioRedirected = strings.ReplaceAll(strings.ReplaceAll(peers.ScenarioBusy, `response="486"`, `response="302"`), "phonesim busy", "phonesim redirected")
-
 // redirectedTo runs one SIPp call to the phone and returns the Contact of
 // the 302 it got.
 func redirectedTo(t *testing.T, phoneAddr string) string {
 	t.Helper()
-	sipp := peers.SIPp(t, peers.SIPpOptions{Scenario: scenarioRedirected, Target: phoneAddr, Service: "1001"})
+	// The busy scenario expecting 302 Moved Temporarily, which it ACKs.
+	sipp := peers.SIPp(t, peers.SIPpOptions{Scenario: peers.ScenarioBusy, Params: map[string]string{"BUSY_CODE": "302"},
+		Target: phoneAddr, Service: "1001"})
 	if err := sipp.Wait(15 * time.Second); err != nil {
 		t.Fatalf("SIPp expected 302: %v", err)
 	}
