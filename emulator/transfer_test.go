@@ -68,12 +68,6 @@ func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignal
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close(context.Background()) })
-	do := func(in emulator.Input) {
-		t.Helper()
-		if err := p.Do(context.Background(), in); err != nil {
-			t.Fatalf("%T: %v", in, err)
-		}
-	}
 	keys := func(seq string) {
 		t.Helper()
 		ks, err := keypad.ParseSequence(seq)
@@ -84,14 +78,13 @@ func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignal
 	}
 	answered := func(ref emulator.CallRef, user string) {
 		t.Helper()
-		do(emulator.SIPCallStarted{Ref: ref, CallID: string(ref) + "-call", RemoteURI: "sip:" + user + "@127.0.0.1:5060"})
-		do(emulator.SIPProgress{Ref: ref, Code: 180})
-		do(emulator.SIPAnswered{Ref: ref, Media: &emulator.MediaStats{}})
+		feed(t, p, emulator.SIPCallStarted{Ref: ref, CallID: string(ref) + "-call", RemoteURI: "sip:" + user + "@127.0.0.1:5060"},
+			emulator.SIPProgress{Ref: ref, Code: 180}, emulator.SIPAnswered{Ref: ref, Media: &emulator.MediaStats{}})
 	}
 	keys("1;0;0;2;OK")
 	answered("o1", "1002")
 	keys("F_TRANSFER")
-	do(emulator.SIPHold{Ref: "o1", Held: true})
+	feed(t, p, emulator.SIPHold{Ref: "o1", Held: true})
 	keys("1;0;0;3;F2")
 	answered("o2", "1003")
 	keys("F_TRANSFER")
@@ -103,14 +96,35 @@ func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignal
 	return p, ev, sig
 }
 
-func countEvents(ev *events, typ emulator.EventType) int {
-	n := 0
-	for _, e := range ev.list() {
-		if e.Type == typ {
-			n++
+// feed applies SIP reports to the phone in the order given.
+func feed(t *testing.T, p *emulator.Phone, ins ...emulator.Input) {
+	t.Helper()
+	for _, in := range ins {
+		if err := p.Do(context.Background(), in); err != nil {
+			t.Fatalf("%T: %v", in, err)
 		}
 	}
-	return n
+}
+
+// wantTransferred checks that the phone left the original call o1 and that
+// Transfer Call and Attended Transfer each fired once.
+func wantTransferred(t *testing.T, p *emulator.Phone, ev *events, sig *recordingSignaling) {
+	t.Helper()
+	settle(t, p, ev)
+	if !sig.did("Hangup o1") {
+		t.Errorf("the original call was not left; asked %q", sig.calls)
+	}
+	for _, typ := range []emulator.EventType{emulator.EventTransferCall, emulator.EventAttendedTransfer} {
+		n := 0
+		for _, e := range ev.list() {
+			if e.Type == typ {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%v fired %d times, want once", typ, n)
+		}
+	}
 }
 
 // The target's BYE of the consultation call (it accepted the Replaces)
@@ -118,69 +132,34 @@ func countEvents(ev *events, typ emulator.EventType) int {
 // once, and the phone leaves the original call when the 202 comes.
 func TestAttendedTransferWhenTheConsultationEndsBeforeThe202(t *testing.T) {
 	p, ev, sig := consultedTransfer(t)
-	if err := p.Do(context.Background(), emulator.SIPEnded{Ref: "o2", ByRemote: true}); err != nil {
-		t.Fatal(err)
-	}
+	feed(t, p, emulator.SIPEnded{Ref: "o2", ByRemote: true})
 	if sig.did("Hangup o1") {
 		t.Fatal("left the original call before knowing the REFER's outcome")
 	}
-	if err := p.Do(context.Background(), emulator.SIPTransfer{Ref: "o1", Code: 202}); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Do(context.Background(), emulator.SIPTransfer{Ref: "o1", Notify: 200}); err != nil {
-		t.Fatal(err)
-	}
-	settle(t, p, ev)
-	if !sig.did("Hangup o1") {
-		t.Errorf("the original call was not left after the 202; asked %q", sig.calls)
-	}
-	for _, typ := range []emulator.EventType{emulator.EventTransferCall, emulator.EventAttendedTransfer} {
-		if n := countEvents(ev, typ); n != 1 {
-			t.Errorf("%v fired %d times, want once", typ, n)
-		}
-	}
+	feed(t, p, emulator.SIPTransfer{Ref: "o1", Code: 202}, emulator.SIPTransfer{Ref: "o1", Notify: 200})
+	wantTransferred(t, p, ev, sig)
 }
 
 // The transferee's final NOTIFY (sipfrag 200) overtakes the 202: it implies
 // the REFER was accepted.
 func TestAttendedTransferWhenTheNotifyComesBeforeThe202(t *testing.T) {
 	p, ev, sig := consultedTransfer(t)
-	for _, in := range []emulator.Input{
-		emulator.SIPTransfer{Ref: "o1", Notify: 200},
-		emulator.SIPTransfer{Ref: "o1", Code: 202},
-	} {
-		if err := p.Do(context.Background(), in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	settle(t, p, ev)
-	if !sig.did("Hangup o1") {
-		t.Errorf("the original call was not left; asked %q", sig.calls)
-	}
-	for _, typ := range []emulator.EventType{emulator.EventTransferCall, emulator.EventAttendedTransfer} {
-		if n := countEvents(ev, typ); n != 1 {
-			t.Errorf("%v fired %d times, want once", typ, n)
-		}
-	}
+	feed(t, p, emulator.SIPTransfer{Ref: "o1", Notify: 200}, emulator.SIPTransfer{Ref: "o1", Code: 202})
+	wantTransferred(t, p, ev, sig)
 }
 
 // The consultation call ends and the REFER then fails: no transfer events,
 // and the held original call is resumed.
 func TestAttendedTransferRefusedAfterTheConsultationEnded(t *testing.T) {
 	p, ev, sig := consultedTransfer(t)
-	for _, in := range []emulator.Input{
-		emulator.SIPEnded{Ref: "o2", ByRemote: true},
-		emulator.SIPTransfer{Ref: "o1", Code: 403, Err: "403 Forbidden"},
-	} {
-		if err := p.Do(context.Background(), in); err != nil {
-			t.Fatal(err)
-		}
-	}
+	feed(t, p, emulator.SIPEnded{Ref: "o2", ByRemote: true}, emulator.SIPTransfer{Ref: "o1", Code: 403, Err: "403 Forbidden"})
 	settle(t, p, ev)
 	if !sig.did("Unhold o1") || sig.did("Hangup o1") {
 		t.Errorf("want the original call resumed, not left; asked %q", sig.calls)
 	}
-	if n := countEvents(ev, emulator.EventTransferCall); n != 0 {
-		t.Errorf("Transfer Call fired for a refused REFER")
+	for _, e := range ev.list() {
+		if e.Type == emulator.EventTransferCall {
+			t.Errorf("Transfer Call fired for a refused REFER")
+		}
 	}
 }

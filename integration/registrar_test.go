@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/internal/peers"
 	"github.com/phonesim/phonesim/registrar"
 )
@@ -60,11 +61,7 @@ func TestTwoPhonesCallThroughEmbeddedRegistrar(t *testing.T) {
 	mustActiveURI(t, b, "key=OK")
 	cti.wait(t, "established", 5*time.Second)
 	bobCTI.wait(t, "established", 5*time.Second)
-	waitFor(t, "RTP both ways", 5*time.Second, func() bool {
-		sa, sb := a.Phone.Snapshot(), b.Phone.Snapshot()
-		return len(sa.Calls) == 1 && len(sb.Calls) == 1 &&
-			sa.Calls[0].RTPIn > 10 && sa.Calls[0].RTPOut > 10 && sb.Calls[0].RTPIn > 10 && sb.Calls[0].RTPOut > 10
-	})
+	waitRTPBothWays(t, a, b)
 	mustActiveURI(t, a, "key=X")
 	cti.wait(t, "terminated", 5*time.Second)
 	bobCTI.wait(t, "terminated", 5*time.Second)
@@ -276,14 +273,21 @@ func TestTwoPhonesCallOverTCP(t *testing.T) {
 	mustActiveURI(t, b, "key=OK")
 	aCTI.wait(t, "established", 5*time.Second)
 	bCTI.wait(t, "established", 5*time.Second)
-	waitFor(t, "RTP both ways", 5*time.Second, func() bool {
-		sa, sb := a.Phone.Snapshot(), b.Phone.Snapshot()
-		return len(sa.Calls) == 1 && len(sb.Calls) == 1 &&
-			sa.Calls[0].RTPIn > 10 && sa.Calls[0].RTPOut > 10 && sb.Calls[0].RTPIn > 10 && sb.Calls[0].RTPOut > 10
-	})
+	waitRTPBothWays(t, a, b)
 	waitFor(t, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
 	mustActiveURI(t, a, "key=X")
 	aCTI.wait(t, "terminated", 5*time.Second)
 	bCTI.wait(t, "terminated", 5*time.Second)
 	waitFor(t, "the BLF lamp idle again", 5*time.Second, func() bool { return lamp() == "idle" })
+}
+
+// waitRTPBothWays waits until a and b, one call each, have each sent and
+// received more than 10 RTP packets.
+func waitRTPBothWays(t *testing.T, a, b *fleet.Member) {
+	t.Helper()
+	waitFor(t, "RTP both ways", 5*time.Second, func() bool {
+		sa, sb := a.Phone.Snapshot(), b.Phone.Snapshot()
+		return len(sa.Calls) == 1 && len(sb.Calls) == 1 &&
+			sa.Calls[0].RTPIn > 10 && sa.Calls[0].RTPOut > 10 && sb.Calls[0].RTPIn > 10 && sb.Calls[0].RTPOut > 10
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/diago/media"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/internal/peers"
 )
 
@@ -157,8 +158,16 @@ func TestAutoAnswerLine(t *testing.T) {
 	f, _ := oneDirectPhone(t, cti)
 	f.Phones[0].Lines[0].AutoAnswer = true
 	fl := startFleet(t, f)
-	desk := fl.Phones[0]
+	sippCallAnswered(t, fl.Phones[0])
+	cti.wait(t, "established", 5*time.Second)
+	cti.wait(t, "terminated", 5*time.Second)
+}
 
+// sippCallAnswered has SIPp call the phone's line 1001 directly and wait
+// for a 200 OK the phone must give by itself (auto_answer); SIPp hangs up
+// half a second later.
+func sippCallAnswered(t *testing.T, desk *fleet.Member) *peers.SIPpProc {
+	t.Helper()
 	sipp := peers.SIPp(t, peers.SIPpOptions{
 		Scenario: peers.ScenarioAwaitAnswer,
 		Params:   map[string]string{"ANSWER_TIMEOUT_MS": "5000", "HOLD_MS": "500"},
@@ -168,8 +177,7 @@ func TestAutoAnswerLine(t *testing.T) {
 	if err := sipp.Wait(15 * time.Second); err != nil {
 		t.Fatalf("SIPp's call was not answered: %v", err)
 	}
-	cti.wait(t, "established", 5*time.Second)
-	cti.wait(t, "terminated", 5*time.Second)
+	return sipp
 }
 
 // `rtp_ports` bounds the media port the phone offers: its 200 OK's SDP
@@ -182,18 +190,7 @@ func TestRTPPortsFromConfig(t *testing.T) {
 	f.Phones[0].Lines[0].AutoAnswer = true
 	f.Phones[0].RTPPorts = "31000-31099"
 	fl := startFleet(t, f)
-	desk := fl.Phones[0]
-
-	sipp := peers.SIPp(t, peers.SIPpOptions{
-		Scenario: peers.ScenarioAwaitAnswer,
-		Params:   map[string]string{"ANSWER_TIMEOUT_MS": "5000", "HOLD_MS": "200"},
-		Target:   desk.UA.Addr(),
-		Service:  "1001",
-	})
-	if err := sipp.Wait(15 * time.Second); err != nil {
-		t.Fatalf("SIPp's call was not answered: %v", err)
-	}
-	msgs := sipp.Messages()
+	msgs := sippCallAnswered(t, fl.Phones[0]).Messages()
 	i := strings.Index(msgs, "SIP/2.0 200 OK")
 	m := regexp.MustCompile(`m=audio (\d+) `).FindStringSubmatch(msgs[max(i, 0):])
 	if i < 0 || m == nil {
