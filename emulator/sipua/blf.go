@@ -116,12 +116,8 @@ func (u *UA) subscribe(ctx context.Context, client *sipgo.Client, wt *watch, lc 
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: recipient.User, Host: recipient.Host}, Params: sip.NewParams()})
 	callID := sip.CallIDHeader(newCallID())
 	req.AppendHeader(&callID)
-	contact := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: lc.User, Host: u.opts.IP, Port: u.port}}
-	if u.opts.Transport != "udp" {
-		// The NOTIFYs must come over our transport (RFC 3261 §19.1.1).
-		contact.Address.UriParams = sip.NewParams()
-		contact.Address.UriParams.Add("transport", u.opts.Transport)
-	}
+	// The NOTIFYs must come over our transport.
+	contact := &sip.ContactHeader{Address: u.withTransport(sip.Uri{Scheme: "sip", User: lc.User, Host: u.opts.IP, Port: u.port})}
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Event", "dialog"))
 	req.AppendHeader(sip.NewHeader("Accept", "application/dialog-info+xml"))

@@ -47,13 +47,7 @@ func (r *registration) start() {
 	recipient, err := uriFor(r.cfg.Server, r.cfg.Server)
 	if err == nil {
 		// REGISTER goes to the registrar itself: sip:host:port.
-		recipient = sip.Uri{Host: recipient.Host, Port: recipient.Port}
-		if t := r.ua.opts.Transport; t != "udp" {
-			// RFC 3261 §19.1.1 transport parameter; diago also picks
-			// the socket for the REGISTER by it (default udp).
-			recipient.UriParams = sip.NewParams()
-			recipient.UriParams.Add("transport", t)
-		}
+		recipient = r.ua.withTransport(sip.Uri{Host: recipient.Host, Port: recipient.Port})
 		if recipient.Host == "" {
 			err = fmt.Errorf("server %q has no host", r.cfg.Server)
 		}

@@ -397,13 +397,21 @@ func sipStatus(err error) (int, string) {
 	return 0, ""
 }
 
-// requestURI is uriFor for a request this phone sends itself: on a phone
-// whose SIP runs over TCP it carries transport=tcp (RFC 3261 §19.1.1),
-// which is how sipgo and diago choose the socket (they default to UDP).
+// requestURI is uriFor for a request this phone sends itself.
 func (u *UA) requestURI(target, server string) (sip.Uri, error) {
 	uri, err := uriFor(target, server)
-	if err != nil || u.opts.Transport == "udp" {
+	if err != nil {
 		return uri, err
+	}
+	return u.withTransport(uri), nil
+}
+
+// withTransport marks uri with the phone's transport when it is not UDP
+// (RFC 3261 §19.1.1 transport parameter): sipgo and diago choose the
+// socket for a request by it, and a peer sends to a Contact by it.
+func (u *UA) withTransport(uri sip.Uri) sip.Uri {
+	if u.opts.Transport == "udp" {
+		return uri
 	}
 	if uri.UriParams == nil {
 		uri.UriParams = sip.NewParams()
@@ -411,7 +419,7 @@ func (u *UA) requestURI(target, server string) (sip.Uri, error) {
 	if _, ok := uri.UriParams.Get("transport"); !ok {
 		uri.UriParams.Add("transport", u.opts.Transport)
 	}
-	return uri, nil
+	return uri
 }
 
 // dialogOptions makes diago place a call over the phone's transport.
