@@ -10,9 +10,8 @@ import (
 
 // listener is the phone's SIP socket and the one goroutine that reads it.
 type listener struct {
-	network string
 	port    int
-	udp     net.PacketConn
+	udp     net.PacketConn // one of udp and tcp is set
 	tcp     net.Listener
 	started bool          // serve was called
 	done    chan struct{} // closed when the reader returns
@@ -20,7 +19,7 @@ type listener struct {
 
 // listen binds the SIP socket; port 0 in addr lets the kernel choose.
 func listen(network, addr string) (*listener, error) {
-	l := &listener{network: network, done: make(chan struct{})}
+	l := &listener{done: make(chan struct{})}
 	switch network {
 	case "udp":
 		c, err := net.ListenPacket("udp", addr)
