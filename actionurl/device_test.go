@@ -3,6 +3,7 @@ package actionurl
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -106,6 +107,7 @@ func (d *handDevice) close() {
 type request struct {
 	Path, RawQuery, UserAgent string
 	Query                     map[string][]string
+	From                      string // the source IP
 }
 
 // ctiServer is a real HTTP server on 127.0.0.1 that records requests.
@@ -125,7 +127,8 @@ func newCTIServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *ctiServer) serve(w http.ResponseWriter, r *http.Request) {
-	req := request{Path: r.URL.Path, RawQuery: r.URL.RawQuery, UserAgent: r.UserAgent(), Query: r.URL.Query()}
+	from, _, _ := net.SplitHostPort(r.RemoteAddr)
+	req := request{Path: r.URL.Path, RawQuery: r.URL.RawQuery, UserAgent: r.UserAgent(), Query: r.URL.Query(), From: from}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
 	s.mu.Unlock()

@@ -34,12 +34,16 @@ type Config struct {
 	URLs map[emulator.EventType]string
 	// Timeout bounds each request (default 5s).
 	Timeout time.Duration
-	// Client sends the requests. If nil, the Sender uses a client of its
-	// own whose idle connections Close shuts.
+	// Client sends the requests. If nil, the Sender uses clients of its
+	// own, built on the first request, whose idle connections Close shuts.
 	Client *http.Client
 	// InsecureSkipVerify accepts any TLS certificate (CTI servers with
 	// self-signed certificates). Used only when Client is nil.
 	InsecureSkipVerify bool
+	// FromPhoneIP sends each request from the phone's own address (the
+	// event's $ip), as a desk phone does: CTI servers tell phones apart by
+	// where their requests come from. Used only when Client is nil.
+	FromPhoneIP bool
 	// Logger, if nil, is slog.Default().
 	Logger *slog.Logger
 	// Version is the emulator version in the User-Agent (default "dev").
@@ -64,8 +68,8 @@ func (c *Config) withDefaults() {
 // Call before Established. Devices do not wait for each other.
 type Sender struct {
 	cfg       Config
-	client    *http.Client
-	ownClient bool
+	clientsMu sync.Mutex
+	clients   map[string]*http.Client                          // own clients by source IP ("" any)
 	templates atomic.Pointer[map[emulator.EventType]*Template] // replaced whole by SetURLs
 	log       *slog.Logger
 	stats     *stats
@@ -91,20 +95,41 @@ func NewSender(cfg Config) (*Sender, error) {
 		return nil, err
 	}
 	s.templates.Store(&templates)
-	s.client = cfg.Client
-	if s.client == nil {
-		s.client = NewClient(cfg.InsecureSkipVerify)
-		s.ownClient = true
-	}
 	return s, nil
 }
 
-// NewClient is the HTTP client a Sender uses when Config.Client is nil. A
-// fleet shares one between its phones' senders: one connection pool and
-// TLS configuration instead of one per phone (docs/benchmarks.md).
-func NewClient(insecureSkipVerify bool) *http.Client {
+// client is what sends a request of the phone at ip: Config.Client, or
+// the Sender's own client for that source address, built on first use (a
+// phone that sends nothing carries none; after an IP change the new
+// address gets its own).
+func (s *Sender) client(ip string) *http.Client {
+	if s.cfg.Client != nil {
+		return s.cfg.Client
+	}
+	if !s.cfg.FromPhoneIP || net.ParseIP(ip) == nil {
+		ip = ""
+	}
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	c, ok := s.clients[ip]
+	if !ok {
+		c = newClient(s.cfg.InsecureSkipVerify, ip)
+		if s.clients == nil {
+			s.clients = make(map[string]*http.Client)
+		}
+		s.clients[ip] = c
+	}
+	return c
+}
+
+func newClient(insecureSkipVerify bool, sourceIP string) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // a desk phone talks to the CTI server directly
+	if sourceIP != "" {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second,
+			LocalAddr: &net.TCPAddr{IP: net.ParseIP(sourceIP)}}
+		tr.DialContext = d.DialContext
+	}
 	if insecureSkipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
@@ -232,9 +257,11 @@ func (s *Sender) Close() {
 	for _, a := range list {
 		a.detach()
 	}
-	if s.ownClient {
-		s.client.CloseIdleConnections()
+	s.clientsMu.Lock()
+	for _, c := range s.clients {
+		c.CloseIdleConnections()
 	}
+	s.clientsMu.Unlock()
 }
 
 // Result of one request, also the "result" label of the metric.
@@ -249,7 +276,7 @@ const (
 func (s *Sender) send(ctx context.Context, t *Template, ev emulator.Event) {
 	target := t.Expand(ev.Vars)
 	start := time.Now()
-	status, err := s.get(ctx, target, userAgent(s.cfg.Version, ev.Vars))
+	status, err := s.get(ctx, s.client(ev.Vars.IP), target, userAgent(s.cfg.Version, ev.Vars))
 	result := classify(ctx, err)
 	s.stats.record(ev.Phone, ev.Type, result, err)
 	log := s.log.With("phone", ev.Phone, "event", ev.Type.String(), "seq", ev.Seq, "url", redact(target))
@@ -270,7 +297,7 @@ func (e errStatus) Error() string {
 	return fmt.Sprintf("server answered %d %s", e.code, http.StatusText(e.code))
 }
 
-func (s *Sender) get(ctx context.Context, target, ua string) (int, error) {
+func (s *Sender) get(ctx context.Context, client *http.Client, target, ua string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
@@ -278,7 +305,7 @@ func (s *Sender) get(ctx context.Context, target, ua string) (int, error) {
 		return 0, err
 	}
 	req.Header.Set("User-Agent", ua)
-	resp, err := s.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -315,6 +315,22 @@ func TestSenderUserAgent(t *testing.T) {
 	}
 }
 
+// With FromPhoneIP each request leaves from the phone's $ip (a desk phone
+// sends from its own address); after an IP change, from the new one.
+func TestSenderSendsFromThePhoneIP(t *testing.T) {
+	srv := newCTIServer(t, nil)
+	s := newSender(t, Config{URLs: map[emulator.EventType]string{emulator.EventDNDOn: srv.URL + "/dnd"}, FromPhoneIP: true})
+	d := newHandDevice(t, "p1")
+	s.Attach(d)
+	d.emitAll(emulator.Vars{IP: "127.0.0.2"}, emulator.EventDNDOn)
+	d.emitAll(emulator.Vars{IP: "127.0.0.3"}, emulator.EventDNDOn)
+	waitStats(t, s, 2)
+	reqs := srv.requests()
+	if reqs[0].From != "127.0.0.2" || reqs[1].From != "127.0.0.3" {
+		t.Errorf("requests came from %s and %s, want 127.0.0.2 then 127.0.0.3", reqs[0].From, reqs[1].From)
+	}
+}
+
 func TestUserAgentDefaults(t *testing.T) {
 	if got := userAgent("dev", emulator.Vars{}); got != "phonesim/dev" {
 		t.Errorf("userAgent with no identity = %q", got)

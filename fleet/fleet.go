@@ -43,8 +43,7 @@ type Fleet struct {
 	Registrar *registrar.Registrar
 	Phones    []*Member
 	log       *slog.Logger
-	client    *http.Client // Action URL requests of every phone
-	restore   func()       // puts back the process's RTP port range
+	restore   func() // puts back the process's RTP port range
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -121,7 +120,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	fl := &Fleet{log: log, client: actionurl.NewClient(false)}
+	fl := &Fleet{log: log}
 	f.ApplyDefaults() // files from config.Load have them; files built in code may not
 	fl.restore = setRTPPorts(f)
 	if f.Registrar != nil {
@@ -141,7 +140,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 		fl.Registrar = r
 	}
 	for i := range f.Phones {
-		m, err := startPhone(ctx, f, &f.Phones[i], opts, log, fl.client)
+		m, err := startPhone(ctx, f, &f.Phones[i], opts, log)
 		if err != nil {
 			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = fl.Close(cctx)
@@ -153,7 +152,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	return fl, nil
 }
 
-func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Options, log *slog.Logger, client *http.Client) (*Member, error) {
+func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Options, log *slog.Logger) (*Member, error) {
 	ecfg := pc.EmulatorConfig()
 	ecfg.Logger = log
 	transport := "udp"
@@ -183,9 +182,10 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	sender, err := actionurl.NewSender(actionurl.Config{
 		URLs:    pc.ActionURL,
 		Timeout: f.ActionURLTimeout,
-		Client:  client,
-		Logger:  log, // the sender names the phone in each line itself
-		Version: Version,
+		// Requests leave from the phone's IP, as a desk phone's do.
+		FromPhoneIP: true,
+		Logger:      log, // the sender names the phone in each line itself
+		Version:     Version,
 	})
 	if err != nil {
 		return nil, err
@@ -250,7 +250,6 @@ func (fl *Fleet) Close(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
-		fl.client.CloseIdleConnections()
 		fl.restore()
 		if fl.Registrar != nil {
 			errs = append(errs, fl.Registrar.Close())

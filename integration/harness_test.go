@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type hit struct {
 	Event string     // the path's last element: the event key
 	Query url.Values // the expanded variables
+	From  string     // the IP the request came from
 	At    time.Time
 }
 
@@ -47,7 +49,8 @@ func newCTIServer(t *testing.T) *ctiServer {
 	c := &ctiServer{wake: make(chan struct{}, 1)}
 	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
-		c.hits = append(c.hits, hit{Event: strings.TrimPrefix(r.URL.Path, "/"), Query: r.URL.Query(), At: time.Now()})
+		from, _, _ := net.SplitHostPort(r.RemoteAddr)
+		c.hits = append(c.hits, hit{Event: strings.TrimPrefix(r.URL.Path, "/"), Query: r.URL.Query(), From: from, At: time.Now()})
 		c.mu.Unlock()
 		select {
 		case c.wake <- struct{}{}:

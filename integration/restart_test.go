@@ -52,6 +52,9 @@ func TestIPChangeRebindsAndReregisters(t *testing.T) {
 	if changed.Query.Get("ip") != newIP {
 		t.Fatalf("IP Changed $ip = %q, want %s", changed.Query.Get("ip"), newIP)
 	}
+	if changed.From != newIP {
+		t.Errorf("IP Changed was sent from %s, want the new IP %s", changed.From, newIP)
+	}
 	cti.waitN(t, "registered", 2, 10*time.Second)
 	if got := desk.Phone.Snapshot().Identity.IP; got != newIP {
 		t.Errorf("status IP %s, want %s", got, newIP)

@@ -51,6 +51,9 @@ func TestSIPpCallerAnsweredByActiveURI(t *testing.T) {
 	if in.Query.Get("mac") != "00:a8:59:00:10:01" || in.Query.Get("ip") != ip {
 		t.Errorf("identity vars: %v", in.Query)
 	}
+	if in.From != ip {
+		t.Errorf("Incoming Call came from %s, want the phone's own IP %s", in.From, ip)
+	}
 	if got := in.Query.Get("local"); got != "sip:1001@"+desk.UA.Addr() {
 		t.Errorf("$local = %q (the called party)", got)
 	}
