@@ -34,13 +34,15 @@ func TestKamailioRoutesAuthenticatedCallToRegisteredUser(t *testing.T) {
 	t.Parallel()
 	k := Kamailio(t, KamailioOptions{Users: map[string]string{"alice": "a-pw", "bob": "b-pw"}})
 
-	// bob registers from ip:port, then a UAS answers on that address.
-	bobIP := LoopbackIP(t)
-	reg := SIPp(t, SIPpOptions{Scenario: ScenarioRegister, Target: k.Addr(), IP: bobIP, Service: "bob", AuthPass: "b-pw"})
+	// bob's UAS listens first; a second SIPp registers its address as
+	// bob's Contact (binding the UAS's port after the registering SIPp
+	// exits could meet that port still taken).
+	uas := SIPp(t, SIPpOptions{Scenario: ScenarioAnswer, Service: "bob"})
+	reg := SIPp(t, SIPpOptions{Scenario: ScenarioRegister, Target: k.Addr(), Service: "bob", AuthPass: "b-pw",
+		Params: map[string]string{"CONTACT": uas.Addr()}})
 	if err := reg.Wait(10 * time.Second); err != nil {
 		t.Fatalf("bob's REGISTER: %v", err)
 	}
-	uas := SIPp(t, SIPpOptions{Scenario: ScenarioAnswer, IP: bobIP, Port: reg.Port, Service: "bob"})
 
 	uac := SIPp(t, SIPpOptions{
 		Scenario: ScenarioCall,
