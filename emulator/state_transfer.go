@@ -24,6 +24,9 @@ type transfer struct {
 	// goroutine, so the target's BYE can overtake the 202); the REFER's
 	// outcome decides what that meant.
 	consultGone bool
+	// origGone: the transferee hung up the original call after our REFER
+	// but before its 202 reached us (some hang up the moment they accept).
+	origGone bool
 }
 
 // acceptTransfer fires the spec's §2.4 events once: Transfer Call, then which kind.
@@ -121,9 +124,9 @@ func (s *state) onTransfer(in SIPTransfer) {
 			s.notice += " " + in.Err
 		}
 		x.sent = false
-		if x.blind || x.consultGone {
+		if x.blind || x.consultGone || x.origGone {
 			s.xfer = nil
-			s.resume(x.orig)
+			s.resume(x.orig) // nothing to resume when it is gone
 		}
 	case in.Code == 202:
 		s.acceptTransfer(x)
@@ -172,6 +175,12 @@ func (s *state) transferCallEnded(c *call) {
 	}
 	switch c {
 	case x.orig:
+		if x.sent && !x.accepted {
+			// The REFER's outcome, still to come, decides whether this
+			// was a transfer.
+			x.origGone = true
+			return
+		}
 		s.xfer = nil
 		if x.consult != nil && !x.sent {
 			// The transferee hung up while we consulted: keep talking

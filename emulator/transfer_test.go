@@ -48,10 +48,9 @@ func (r *recordingSignaling) Transfer(ref emulator.CallRef, target string, repla
 	r.record("Transfer %s %q %s", ref, target, replaces)
 }
 
-// consultedTransfer brings a phone to the moment after the second
-// F_TRANSFER of an attended transfer: call o1 (to 1002) held, consultation
-// call o2 (to 1003) up, REFER asked for on o1 with Replaces of o2.
-func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+// phoneWithRecordingSignaling starts a phone (line 1001) whose SIP side
+// records what it is asked.
+func phoneWithRecordingSignaling(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
 	sig := &recordingSignaling{}
 	p := emulator.New(emulator.Config{
@@ -68,32 +67,72 @@ func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignal
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close(context.Background()) })
-	keys := func(seq string) {
-		t.Helper()
-		ks, err := keypad.ParseSequence(seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		press(t, p, ks...)
+	return p, ev, sig
+}
+
+// keys presses a key sequence ("1;0;0;2;OK").
+func keys(t *testing.T, p *emulator.Phone, seq string) {
+	t.Helper()
+	ks, err := keypad.ParseSequence(seq)
+	if err != nil {
+		t.Fatal(err)
 	}
-	answered := func(ref emulator.CallRef, user string) {
-		t.Helper()
-		feed(t, p, emulator.SIPCallStarted{Ref: ref, CallID: string(ref) + "-call", RemoteURI: "sip:" + user + "@127.0.0.1:5060"},
-			emulator.SIPProgress{Ref: ref, Code: 180}, emulator.SIPAnswered{Ref: ref, Media: &emulator.MediaStats{}})
-	}
-	keys("1;0;0;2;OK")
-	answered("o1", "1002")
-	keys("F_TRANSFER")
+	press(t, p, ks...)
+}
+
+// answered reports the dialled call ref (to user) ringing, then answered.
+func answered(t *testing.T, p *emulator.Phone, ref emulator.CallRef, user string) {
+	t.Helper()
+	feed(t, p, emulator.SIPCallStarted{Ref: ref, CallID: string(ref) + "-call", RemoteURI: "sip:" + user + "@127.0.0.1:5060"},
+		emulator.SIPProgress{Ref: ref, Code: 180}, emulator.SIPAnswered{Ref: ref, Media: &emulator.MediaStats{}})
+}
+
+// consultedTransfer brings a phone to the moment after the second
+// F_TRANSFER of an attended transfer: call o1 (to 1002) held, consultation
+// call o2 (to 1003) up, REFER asked for on o1 with Replaces of o2.
+func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+	t.Helper()
+	p, ev, sig := phoneWithRecordingSignaling(t)
+	keys(t, p, "1;0;0;2;OK")
+	answered(t, p, "o1", "1002")
+	keys(t, p, "F_TRANSFER")
 	feed(t, p, emulator.SIPHold{Ref: "o1", Held: true})
-	keys("1;0;0;3;F2")
-	answered("o2", "1003")
-	keys("F_TRANSFER")
+	keys(t, p, "1;0;0;3;F2")
+	answered(t, p, "o2", "1003")
+	keys(t, p, "F_TRANSFER")
 	for _, want := range []string{"Dial o1 1002", "Hold o1", "Dial o2 1003", `Transfer o1 "" o2`} {
 		if !sig.did(want) {
 			t.Fatalf("the phone did not ask for %q; asked %q", want, sig.calls)
 		}
 	}
 	return p, ev, sig
+}
+
+// blindTransferSent brings a phone to the moment after F_TRANSFER, 1003,
+// OK on call o1 (to 1002): REFER asked for, outcome not known yet.
+func blindTransferSent(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+	t.Helper()
+	p, ev, sig := phoneWithRecordingSignaling(t)
+	keys(t, p, "1;0;0;2;OK")
+	answered(t, p, "o1", "1002")
+	keys(t, p, "F_TRANSFER")
+	feed(t, p, emulator.SIPHold{Ref: "o1", Held: true})
+	keys(t, p, "1;0;0;3;OK")
+	if !sig.did(`Transfer o1 "1003" `) {
+		t.Fatalf("the phone did not ask for the blind transfer; asked %q", sig.calls)
+	}
+	return p, ev, sig
+}
+
+// countOf counts the events of one type delivered so far.
+func countOf(ev *events, typ emulator.EventType) int {
+	n := 0
+	for _, e := range ev.list() {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
 }
 
 // feed applies SIP reports to the phone in the order given.
@@ -115,13 +154,7 @@ func wantTransferred(t *testing.T, p *emulator.Phone, ev *events, sig *recording
 		t.Errorf("the original call was not left; asked %q", sig.calls)
 	}
 	for _, typ := range []emulator.EventType{emulator.EventTransferCall, emulator.EventAttendedTransfer} {
-		n := 0
-		for _, e := range ev.list() {
-			if e.Type == typ {
-				n++
-			}
-		}
-		if n != 1 {
+		if n := countOf(ev, typ); n != 1 {
 			t.Errorf("%v fired %d times, want once", typ, n)
 		}
 	}
@@ -157,9 +190,34 @@ func TestAttendedTransferRefusedAfterTheConsultationEnded(t *testing.T) {
 	if !sig.did("Unhold o1") || sig.did("Hangup o1") {
 		t.Errorf("want the original call resumed, not left; asked %q", sig.calls)
 	}
-	for _, e := range ev.list() {
-		if e.Type == emulator.EventTransferCall {
-			t.Errorf("Transfer Call fired for a refused REFER")
+	if n := countOf(ev, emulator.EventTransferCall); n != 0 {
+		t.Errorf("Transfer Call fired for a refused REFER")
+	}
+}
+
+// A transferee that hangs up the moment it accepts a blind transfer: its
+// BYE overtakes the REFER's 202, and Transfer Call and Blind Transfer still
+// fire once.
+func TestBlindTransferWhenTheTransfereeHangsUpBeforeThe202(t *testing.T) {
+	p, ev, sig := blindTransferSent(t)
+	feed(t, p, emulator.SIPEnded{Ref: "o1", ByRemote: true}, emulator.SIPTransfer{Ref: "o1", Code: 202})
+	settle(t, p, ev)
+	for _, typ := range []emulator.EventType{emulator.EventTransferCall, emulator.EventBlindTransfer} {
+		if n := countOf(ev, typ); n != 1 {
+			t.Errorf("%v fired %d times, want once; asked %q", typ, n, sig.calls)
 		}
+	}
+}
+
+// The far end hangs up and the REFER then fails: no transfer events.
+func TestBlindTransferRefusedAfterTheCallEnded(t *testing.T) {
+	p, ev, _ := blindTransferSent(t)
+	feed(t, p, emulator.SIPEnded{Ref: "o1", ByRemote: true}, emulator.SIPTransfer{Ref: "o1", Err: "context canceled"})
+	settle(t, p, ev)
+	if n := countOf(ev, emulator.EventTransferCall); n != 0 {
+		t.Errorf("Transfer Call fired for a REFER that failed")
+	}
+	if s := p.Snapshot(); len(s.Calls) != 0 {
+		t.Errorf("calls left: %+v", s.Calls)
 	}
 }
