@@ -87,16 +87,24 @@ func answered(t *testing.T, p *emulator.Phone, ref emulator.CallRef, user string
 		emulator.SIPProgress{Ref: ref, Code: 180}, emulator.SIPAnswered{Ref: ref, Media: &emulator.MediaStats{}})
 }
 
-// consultedTransfer brings a phone to the moment after the second
-// F_TRANSFER of an attended transfer: call o1 (to 1002) held, consultation
-// call o2 (to 1003) up, REFER asked for on o1 with Replaces of o2.
-func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+// transferStarted brings a phone to a transfer just begun: call o1 (to
+// 1002) answered, F_TRANSFER pressed and the call held.
+func transferStarted(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
 	p, ev, sig := phoneWithRecordingSignaling(t)
 	keys(t, p, "1;0;0;2;OK")
 	answered(t, p, "o1", "1002")
 	keys(t, p, "F_TRANSFER")
 	feed(t, p, emulator.SIPHold{Ref: "o1", Held: true})
+	return p, ev, sig
+}
+
+// consultedTransfer brings a phone to the moment after the second
+// F_TRANSFER of an attended transfer: call o1 (to 1002) held, consultation
+// call o2 (to 1003) up, REFER asked for on o1 with Replaces of o2.
+func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+	t.Helper()
+	p, ev, sig := transferStarted(t)
 	keys(t, p, "1;0;0;3;F2")
 	answered(t, p, "o2", "1003")
 	keys(t, p, "F_TRANSFER")
@@ -112,11 +120,7 @@ func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignal
 // OK on call o1 (to 1002): REFER asked for, outcome not known yet.
 func blindTransferSent(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
-	p, ev, sig := phoneWithRecordingSignaling(t)
-	keys(t, p, "1;0;0;2;OK")
-	answered(t, p, "o1", "1002")
-	keys(t, p, "F_TRANSFER")
-	feed(t, p, emulator.SIPHold{Ref: "o1", Held: true})
+	p, ev, sig := transferStarted(t)
 	keys(t, p, "1;0;0;3;OK")
 	if !sig.did(`Transfer o1 "1003" `) {
 		t.Fatalf("the phone did not ask for the blind transfer; asked %q", sig.calls)
