@@ -19,13 +19,19 @@ type trio struct {
 	host             string // registrar host, for URIs
 }
 
-func startTrio(t *testing.T) *trio {
+// startTrio starts alice (1001), bob (1002) and carol (1003) on an
+// embedded registrar, each playing its own tone, and waits until all three
+// are registered. setup, if given, changes alice's configuration first.
+func startTrio(t *testing.T, setup ...func(alice *config.Phone)) *trio {
 	t.Helper()
 	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2", "1003": "s3"})
 	tr := &trio{aCTI: newCTIServer(t), bCTI: newCTIServer(t), cCTI: newCTIServer(t)}
 	tr.host = reg.Addr()[:strings.LastIndexByte(reg.Addr(), ':')]
 	alice := phoneConfig(t, "alice", tr.aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr(), DisplayName: "Alice"})
 	alice.Media.Play = "tone:440"
+	for _, f := range setup {
+		f(&alice)
+	}
 	bob := phoneConfig(t, "bob", tr.bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr(), DisplayName: "Bob"})
 	bob.Media.Play = "tone:700"
 	carol := phoneConfig(t, "carol", tr.cCTI, config.Line{User: "1003", Password: "s3", Server: reg.Addr(), DisplayName: "Carol"})
@@ -286,24 +292,9 @@ func TestTwoLinesRegisterAndL2Dials(t *testing.T) {
 // event package: the lamp follows carol's call to bob (ringing, busy,
 // idle), and D1 calls bob.
 func TestBLFKeyFollowsTheWatchedExtension(t *testing.T) {
-	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2", "1003": "s3"})
-	aCTI, bCTI, cCTI := newCTIServer(t), newCTIServer(t), newCTIServer(t)
-	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
-	alice.DSS = []config.DSSKey{{Type: "blf", Value: "1002", Label: "Bob"}}
-	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
-	carol := phoneConfig(t, "carol", cCTI, config.Line{User: "1003", Password: "s3", Server: reg.Addr()})
-	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob, carol}})
-	a, b, c := fl.Phone("alice"), fl.Phone("bob"), fl.Phone("carol")
-	for _, cti := range []*ctiServer{aCTI, bCTI, cCTI} {
-		cti.wait(t, "registered", 5*time.Second)
-	}
-	lamp := func() string {
-		d := a.Phone.Snapshot().DSS
-		if len(d) == 0 {
-			return ""
-		}
-		return d[0].Lamp
-	}
+	tr := startTrio(t, blfOnBob)
+	a, b, c, bCTI := tr.a, tr.b, tr.c, tr.bCTI
+	lamp := func() string { return blfLamp(a) }
 	waitFor(t, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
 
 	mustActiveURI(t, c, "number=1002")
@@ -319,6 +310,19 @@ func TestBLFKeyFollowsTheWatchedExtension(t *testing.T) {
 
 	mustActiveURI(t, a, "key=D1")
 	bCTI.waitN(t, "incoming_call", 2, 5*time.Second)
+}
+
+// blfOnBob programs alice's D1 as a BLF key watching bob (1002).
+func blfOnBob(alice *config.Phone) {
+	alice.DSS = []config.DSSKey{{Type: "blf", Value: "1002", Label: "Bob"}}
+}
+
+// blfLamp is the lamp of m's D1 ("" when it has no DSS key).
+func blfLamp(m *fleet.Member) string {
+	if d := m.Phone.Snapshot().DSS; len(d) > 0 {
+		return d[0].Lamp
+	}
+	return ""
 }
 
 // MUTE: the far end receives RTP, but it carries silence.
@@ -351,17 +355,8 @@ func TestMuteSendsSilence(t *testing.T) {
 // bob, bob rings, alice presses D1 and talks to carol; bob's phone stops
 // ringing (Missed Call).
 func TestRingingBLFKeyPicksUpTheCall(t *testing.T) {
-	reg := embeddedRegistrar(t, map[string]string{"1001": "s1", "1002": "s2", "1003": "s3"})
-	aCTI, bCTI, cCTI := newCTIServer(t), newCTIServer(t), newCTIServer(t)
-	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "s1", Server: reg.Addr()})
-	alice.DSS = []config.DSSKey{{Type: "blf", Value: "1002", Label: "Bob"}}
-	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "s2", Server: reg.Addr()})
-	carol := phoneConfig(t, "carol", cCTI, config.Line{User: "1003", Password: "s3", Server: reg.Addr()})
-	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob, carol}})
-	a, c := fl.Phone("alice"), fl.Phone("carol")
-	for _, cti := range []*ctiServer{aCTI, bCTI, cCTI} {
-		cti.wait(t, "registered", 5*time.Second)
-	}
+	tr := startTrio(t, blfOnBob)
+	a, c, aCTI, bCTI := tr.a, tr.c, tr.aCTI, tr.bCTI
 	mustActiveURI(t, c, "number=1002")
 	bCTI.wait(t, "incoming_call", 5*time.Second)
 	// The lamp blinks from the INVITE on; a pickup needs the early

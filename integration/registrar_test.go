@@ -244,7 +244,7 @@ func TestTwoPhonesCallOverTCP(t *testing.T) {
 	aCTI, bCTI := newCTIServer(t), newCTIServer(t)
 	reg := embeddedRegistrar(t, map[string]string{"1001": "secret1", "1002": "secret2"})
 	alice := phoneConfig(t, "alice", aCTI, config.Line{User: "1001", Password: "secret1", Server: reg.Addr(), Transport: "tcp"})
-	alice.DSS = []config.DSSKey{{Type: "blf", Value: "1002", Label: "Bob"}}
+	blfOnBob(&alice)
 	bob := phoneConfig(t, "bob", bCTI, config.Line{User: "1002", Password: "secret2", Server: reg.Addr(), Transport: "tcp"})
 	fl := startFleet(t, &config.File{Phones: []config.Phone{alice, bob}})
 	a, b := fl.Phone("alice"), fl.Phone("bob")
@@ -260,12 +260,7 @@ func TestTwoPhonesCallOverTCP(t *testing.T) {
 		}
 	}
 
-	lamp := func() string {
-		if d := a.Phone.Snapshot().DSS; len(d) > 0 {
-			return d[0].Lamp
-		}
-		return ""
-	}
+	lamp := func() string { return blfLamp(a) }
 	waitFor(t, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
 
 	mustActiveURI(t, a, "number=1002")
