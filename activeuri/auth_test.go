@@ -9,11 +9,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/internal/fakeclock"
 	"github.com/phonesim/phonesim/keypad"
 )
 
@@ -227,29 +227,11 @@ func TestLoginRedirectStaysOnThisServer(t *testing.T) {
 	}
 }
 
-// fakeClock drives the lock-out without sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func withClock(c *fakeClock) func(*Server) { return func(s *Server) { s.auth.now = c.Now } }
+func withClock(c *fakeclock.Clock) func(*Server) { return func(s *Server) { s.auth.now = c.Now } }
 
 // Lock-out: 5 failed logins from one IP within a minute -> 403 for 60 s.
 func TestLockoutAfterFiveFailures(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	dev := newRecordingDevice()
 	s := startServer(t, dev, Options{}, withClock(clock))
 	wrong := basic("admin", "guess")
@@ -303,7 +285,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 }
 
 func TestLockoutCountsFormLogins(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	clock := fakeclock.New(time.Unix(1e9, 0))
 	s := startServer(t, newRecordingDevice(), Options{}, withClock(clock))
 	form := url.Values{"user": {"admin"}, "password": {"x"}}
 	codes := make([]int, 0, 5)
@@ -318,7 +300,7 @@ func TestLockoutCountsFormLogins(t *testing.T) {
 }
 
 func TestLockoutWindowAndSuccessReset(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	clock := fakeclock.New(time.Unix(1e9, 0))
 	s := startServer(t, newRecordingDevice(), Options{}, withClock(clock))
 	wrong := basic("admin", "guess")
 	fail := func(n int) {
@@ -341,7 +323,7 @@ func TestLockoutWindowAndSuccessReset(t *testing.T) {
 }
 
 func TestLockoutConfigurable(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	clock := fakeclock.New(time.Unix(1e9, 0))
 	s := startServer(t, newRecordingDevice(), Options{LockoutFailures: 2, LockoutDuration: 10 * time.Second}, withClock(clock))
 	s.get(t, PathStatus, basic("a", "b"))
 	resp, body := s.get(t, PathStatus, basic("a", "b"))
@@ -363,7 +345,7 @@ func TestLockoutConfigurable(t *testing.T) {
 }
 
 func TestSessionExpires(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	clock := fakeclock.New(time.Unix(1e9, 0))
 	s := startServer(t, newRecordingDevice(), Options{SessionTTL: time.Minute}, withClock(clock))
 	form := url.Values{"user": {"admin"}, "password": {"admin"}}
 	resp, _ := call(t, noRedirects(s.ts.Client()), http.MethodPost, s.ts.URL+PathLogin,

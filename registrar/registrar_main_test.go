@@ -16,6 +16,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"go.uber.org/goleak"
+
+	"github.com/phonesim/phonesim/internal/fakeclock"
 )
 
 // Test helpers shared by the registrar tests: a registrar on 127.0.0.1:0,
@@ -89,23 +91,8 @@ func userURI(t testing.TB, r *Registrar, user string) sip.Uri {
 	return u
 }
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+func newFakeClock() *fakeclock.Clock {
+	return fakeclock.New(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // rawUA is a plain sipgo user agent listening on its own UDP socket, for
