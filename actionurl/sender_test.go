@@ -28,6 +28,23 @@ func newSender(t *testing.T, cfg Config) *Sender {
 	return s
 }
 
+// sendEach sends event ev of phone p1 once per vars through a sender made
+// with cfg whose URL for ev is the CTI server's address plus path, and
+// returns what the server received, in order.
+func sendEach(t *testing.T, cfg Config, ev emulator.EventType, path string, vars ...emulator.Vars) (*Sender, []request) {
+	t.Helper()
+	srv := newCTIServer(t, nil)
+	cfg.URLs = map[emulator.EventType]string{ev: srv.URL + path}
+	s := newSender(t, cfg)
+	d := newHandDevice(t, "p1")
+	s.Attach(d)
+	for _, v := range vars {
+		d.emitAll(v, ev)
+	}
+	waitStats(t, s, uint64(len(vars)))
+	return s, srv.requests()
+}
+
 func TestNewSenderErrors(t *testing.T) {
 	_, err := NewSender(Config{URLs: map[emulator.EventType]string{
 		emulator.EventIncomingCall: "http://$ip/in",
@@ -255,15 +272,9 @@ func TestSenderFailuresCountedAndLogged(t *testing.T) {
 // space (field notes: a common CTI pitfall), nor '@', ';' or spaces break
 // the query.
 func TestSenderEscapingReachesServer(t *testing.T) {
-	srv := newCTIServer(t, nil)
-	s := newSender(t, Config{URLs: map[emulator.EventType]string{
-		emulator.EventIncomingCall: srv.URL + "/in/$remote?call=$call_id&remote=$remote&name=$display_remote&local=$local&active=$active_user",
-	}})
-	d := newHandDevice(t, "p1")
-	s.Attach(d)
-	d.emitAll(callVars, emulator.EventIncomingCall)
-	waitStats(t, s, 1)
-	r := srv.requests()[0]
+	_, reqs := sendEach(t, Config{}, emulator.EventIncomingCall,
+		"/in/$remote?call=$call_id&remote=$remote&name=$display_remote&local=$local&active=$active_user", callVars)
+	r := reqs[0]
 	for key, want := range map[string]string{
 		"call": callVars.CallID, "remote": callVars.Remote, "name": callVars.DisplayRemote,
 		"local": callVars.Local, "active": callVars.ActiveUser,
@@ -282,28 +293,15 @@ func TestSenderEscapingReachesServer(t *testing.T) {
 
 // Spec §2.5: "Outside its condition a variable expands to the empty string."
 func TestSenderEmptyVariablesOutsideCondition(t *testing.T) {
-	srv := newCTIServer(t, nil)
-	s := newSender(t, Config{URLs: map[emulator.EventType]string{
-		emulator.EventDNDOn: srv.URL + "/dnd?mac=$mac&ip=$ip&call=$call_id&remote=$remote&au=$active_url",
-	}})
-	d := newHandDevice(t, "p1")
-	s.Attach(d)
-	d.emitAll(idleVars, emulator.EventDNDOn)
-	waitStats(t, s, 1)
-	if got, want := srv.requests()[0].RawQuery, "mac=0c383e000001&ip=127.0.0.1&call=&remote=&au="; got != want {
+	_, reqs := sendEach(t, Config{}, emulator.EventDNDOn, "/dnd?mac=$mac&ip=$ip&call=$call_id&remote=$remote&au=$active_url", idleVars)
+	if got, want := reqs[0].RawQuery, "mac=0c383e000001&ip=127.0.0.1&call=&remote=&au="; got != want {
 		t.Errorf("query %q, want %q", got, want)
 	}
 }
 
 func TestSenderUserAgent(t *testing.T) {
-	srv := newCTIServer(t, nil)
-	s := newSender(t, Config{URLs: map[emulator.EventType]string{emulator.EventDNDOn: srv.URL + "/dnd"}, Version: "1.2.3"})
-	d := newHandDevice(t, "p1")
-	s.Attach(d)
-	d.emitAll(idleVars, emulator.EventDNDOn)
-	d.emitAll(emulator.Vars{Model: "X4 (beta)\r\nX-Evil: 1"}, emulator.EventDNDOn)
-	waitStats(t, s, 2)
-	reqs := srv.requests()
+	s, reqs := sendEach(t, Config{Version: "1.2.3"}, emulator.EventDNDOn, "/dnd",
+		idleVars, emulator.Vars{Model: "X4 (beta)\r\nX-Evil: 1"})
 	if got, want := reqs[0].UserAgent, "phonesim/1.2.3 (X4 2.4.1 0c383e000001)"; got != want {
 		t.Errorf("User-Agent %q, want %q", got, want)
 	}
@@ -318,14 +316,8 @@ func TestSenderUserAgent(t *testing.T) {
 // With FromPhoneIP each request leaves from the phone's $ip (a desk phone
 // sends from its own address); after an IP change, from the new one.
 func TestSenderSendsFromThePhoneIP(t *testing.T) {
-	srv := newCTIServer(t, nil)
-	s := newSender(t, Config{URLs: map[emulator.EventType]string{emulator.EventDNDOn: srv.URL + "/dnd"}, FromPhoneIP: true})
-	d := newHandDevice(t, "p1")
-	s.Attach(d)
-	d.emitAll(emulator.Vars{IP: "127.0.0.2"}, emulator.EventDNDOn)
-	d.emitAll(emulator.Vars{IP: "127.0.0.3"}, emulator.EventDNDOn)
-	waitStats(t, s, 2)
-	reqs := srv.requests()
+	_, reqs := sendEach(t, Config{FromPhoneIP: true}, emulator.EventDNDOn, "/dnd",
+		emulator.Vars{IP: "127.0.0.2"}, emulator.Vars{IP: "127.0.0.3"})
 	if reqs[0].From != "127.0.0.2" || reqs[1].From != "127.0.0.3" {
 		t.Errorf("requests came from %s and %s, want 127.0.0.2 then 127.0.0.3", reqs[0].From, reqs[1].From)
 	}
