@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/phonesim/phonesim/internal/peers"
 	"github.com/phonesim/phonesim/registrar"
 )
 
@@ -25,9 +24,6 @@ type baresipResult struct {
 	RSS       int64 // VmRSS, bytes
 	Err       error // set when it is installed but could not be measured
 }
-
-// baresipModuleDirs are where Debian and source builds put the modules.
-var baresipModuleDirs = []string{"/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules"}
 
 // measureBaresip starts baresip with a temporary configuration (the same
 // headless recipe as internal/peers: UDP SIP on loopback, no sound card,
@@ -62,15 +58,9 @@ type baresipProc struct {
 }
 
 func startBaresip(bin, ip, user, password, registrarAddr string) (*baresipProc, error) {
-	modules := ""
-	for _, d := range baresipModuleDirs {
-		if _, err := os.Stat(filepath.Join(d, "g711.so")); err == nil {
-			modules = d
-			break
-		}
-	}
-	if modules == "" {
-		return nil, fmt.Errorf("baresip modules not found in %s", strings.Join(baresipModuleDirs, ", "))
+	modules, err := peers.BaresipModulePath()
+	if err != nil {
+		return nil, err
 	}
 	port, err := baresipPort(ip)
 	if err != nil {
@@ -81,26 +71,13 @@ func startBaresip(bin, ip, user, password, registrarAddr string) (*baresipProc, 
 		return nil, err
 	}
 	audio := filepath.Join(dir, "tone.wav")
-	config := strings.Join([]string{
-		"poll_method epoll",
-		"sip_listen " + net.JoinHostPort(ip, strconv.Itoa(port)),
-		"net_interface " + ip,
-		"dns_server " + ip + ":53", // IP-only URIs: never queried
-		"audio_player aubridge,nil",
-		"audio_alert aubridge,nil",
-		"audio_source aufile," + audio,
-		"module_path " + modules,
-		"module g711.so",
-		"module aubridge.so",
-		"module aufile.so",
-		"module_app account.so",
-		"module_app menu.so",
-		"",
-	}, "\n")
+	// The headless recipe of internal/peers, with the account module.
+	config := strings.Join(append(peers.HeadlessBaresipConfig(ip, port, modules, audio),
+		"module_app account.so", "module_app menu.so", ""), "\n")
 	// RFC 3261 §10.2: register sip:user@registrar for an hour, as the
 	// phones do.
 	account := "<sip:" + user + "@" + registrarAddr + ";transport=udp>;auth_pass=" + password + ";regint=3600\n"
-	for name, data := range map[string][]byte{"config": []byte(config), "accounts": []byte(account), "tone.wav": toneWAV(440, 1)} {
+	for name, data := range map[string][]byte{"config": []byte(config), "accounts": []byte(account), "tone.wav": peers.ToneWAV(440, 1)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -199,30 +176,4 @@ func (p *baresipProc) stop() {
 		<-p.done
 	}
 	os.RemoveAll(p.dir)
-}
-
-// toneWAV is a sine of hz for secs seconds: 8 kHz, 16-bit, mono, the only
-// format baresip's aufile source plays into a G.711 call.
-func toneWAV(hz, secs float64) []byte {
-	const rate = 8000
-	n := int(rate * secs)
-	data := make([]byte, 2*n)
-	for i := range n {
-		v := int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/rate))
-		binary.LittleEndian.PutUint16(data[2*i:], uint16(v))
-	}
-	h := make([]byte, 44)
-	copy(h[0:], "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], uint32(36+len(data)))
-	copy(h[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(h[16:], 16)
-	binary.LittleEndian.PutUint16(h[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(h[22:], 1) // mono
-	binary.LittleEndian.PutUint32(h[24:], rate)
-	binary.LittleEndian.PutUint32(h[28:], rate*2)
-	binary.LittleEndian.PutUint16(h[32:], 2)
-	binary.LittleEndian.PutUint16(h[34:], 16)
-	copy(h[36:], "data")
-	binary.LittleEndian.PutUint32(h[40:], uint32(len(data)))
-	return append(h, data...)
 }

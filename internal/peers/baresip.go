@@ -3,6 +3,7 @@ package peers
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,7 +96,7 @@ func Baresip(t testing.TB, opts BaresipOptions) *BaresipProc {
 			b.CtrlPort = FreePort(t, "tcp", b.IP)
 		}
 	}
-	modules, err := baresipModulePath()
+	modules, err := BaresipModulePath()
 	if err != nil {
 		t.Fatalf("peers.Baresip: %v", err)
 	}
@@ -168,22 +169,9 @@ func Baresip(t testing.TB, opts BaresipOptions) *BaresipProc {
 // (aubridge plays into nothing, aufile is the microphone), g711, ctrl_tcp
 // and menu for the commands, sndfile to record each call.
 func (b *BaresipProc) config(modules, audio string, record bool) string {
-	lines := []string{
-		"# Written by internal/peers for one test.",
-		"poll_method epoll",
-		"sip_listen " + b.IP + ":" + strconv.Itoa(b.SIPPort),
-		"net_interface " + b.IP,
-		"dns_server " + b.IP + ":53",
-		"call_local_timeout 120",
-		"call_max_calls 4",
-		"audio_player aubridge,nil",
-		"audio_alert aubridge,nil",
-		"audio_source aufile," + audio,
-		"module_path " + modules,
-		"module g711.so",
-		"module aubridge.so",
-		"module aufile.so",
-	}
+	lines := append([]string{"# Written by internal/peers for one test."},
+		HeadlessBaresipConfig(b.IP, b.SIPPort, modules, audio)...)
+	lines = append(lines, "call_local_timeout 120", "call_max_calls 4")
 	if record {
 		lines = append(lines, "module sndfile.so", "snd_path "+filepath.Join(b.Dir, "recordings"))
 	}
@@ -193,6 +181,26 @@ func (b *BaresipProc) config(modules, audio string, record bool) string {
 		"ctrl_tcp_listen "+b.IP+":"+strconv.Itoa(b.CtrlPort),
 	)
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// HeadlessBaresipConfig is the part of a baresip config file that makes it
+// a headless G.711 UA: UDP SIP on ip:port only, IP-only URIs (the DNS server
+// is never asked), no sound card (aubridge plays into nothing) and the WAV
+// file audio as its microphone. Callers add the modules they drive it with.
+func HeadlessBaresipConfig(ip string, port int, modules, audio string) []string {
+	return []string{
+		"poll_method epoll",
+		"sip_listen " + net.JoinHostPort(ip, strconv.Itoa(port)),
+		"net_interface " + ip,
+		"dns_server " + ip + ":53",
+		"audio_player aubridge,nil",
+		"audio_alert aubridge,nil",
+		"audio_source aufile," + audio,
+		"module_path " + modules,
+		"module g711.so",
+		"module aubridge.so",
+		"module aufile.so",
+	}
 }
 
 // checkAccountValue refuses characters that would break the account line
@@ -206,8 +214,9 @@ func checkAccountValue(vals ...string) error {
 	return nil
 }
 
-// baresipModulePath finds the directory of baresip's modules.
-func baresipModulePath() (string, error) {
+// BaresipModulePath finds the directory of baresip's modules, checking
+// that the ones peers and the benchmark load are there.
+func BaresipModulePath() (string, error) {
 	dirs := []string{"/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules"}
 	if m, _ := filepath.Glob("/usr/lib/*-linux-gnu*/baresip/modules"); m != nil {
 		dirs = append(dirs, m...)
