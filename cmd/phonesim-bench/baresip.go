@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +60,8 @@ func startBaresip(bin, ip, user, password, registrarAddr string) (*baresipProc, 
 	if err != nil {
 		return nil, err
 	}
-	port, err := baresipPort(ip)
+	// baresip 1.0.0 also listens for SIP over TCP, and TLS on port+1.
+	port, err := peers.SIPPort(ip, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -104,38 +103,6 @@ func startBaresip(bin, ip, user, password, registrarAddr string) (*baresipProc, 
 		close(p.done)
 	}()
 	return p, nil
-}
-
-// baresipPort finds a port free for UDP and TCP, with the next TCP port
-// free too: baresip 1.0.0 also listens for SIP over TLS on port+1.
-func baresipPort(ip string) (int, error) {
-	free := func(network string, port int) bool {
-		addr := net.JoinHostPort(ip, strconv.Itoa(port))
-		if network == "udp" {
-			c, err := net.ListenPacket("udp4", addr)
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		}
-		l, err := net.Listen("tcp4", addr)
-		if err == nil {
-			l.Close()
-		}
-		return err == nil
-	}
-	for range 50 {
-		c, err := net.ListenPacket("udp4", net.JoinHostPort(ip, "0"))
-		if err != nil {
-			return 0, err
-		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-		if port < 65535 && free("udp", port) && free("tcp", port) && free("tcp", port+1) {
-			return port, nil
-		}
-	}
-	return 0, errors.New("no free SIP port for baresip")
 }
 
 func (p *baresipProc) waitRegistered(ctx context.Context, reg *registrar.Registrar, timeout time.Duration) error {

@@ -123,6 +123,15 @@ func LoopbackIP(t testing.TB) string {
 // next TCP port (baresip listens for SIP over TLS on port+1).
 func sipPort(t testing.TB, ip string, tcp, tcpPlusOne bool) int {
 	t.Helper()
+	p, err := SIPPort(ip, tcp, tcpPlusOne)
+	if err != nil {
+		t.Fatalf("peers: %v", err)
+	}
+	return p
+}
+
+// SIPPort is sipPort for callers without a testing.TB (the benchmark).
+func SIPPort(ip string, tcp, tcpPlusOne bool) (int, error) {
 	ok := func(p int) bool {
 		if p <= 0 || p >= 65535 || !portFree("udp", ip, p) {
 			return false
@@ -133,16 +142,15 @@ func sipPort(t testing.TB, ip string, tcp, tcpPlusOne bool) int {
 		return !tcpPlusOne || portFree("tcp", ip, p+1)
 	}
 	if ok(5060) {
-		return 5060
+		return 5060, nil
 	}
 	for range 50 {
 		p, err := freePort("udp", ip)
 		if err == nil && ok(p) {
-			return p
+			return p, nil
 		}
 	}
-	t.Fatalf("peers: no free SIP port on %s", ip)
-	return 0
+	return 0, fmt.Errorf("no free SIP port on %s", ip)
 }
 
 // waitBound waits until some process holds ip:port for network (our own
