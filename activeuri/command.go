@@ -40,10 +40,15 @@ type command struct {
 // dials N from the account user@host (the selected line without
 // outgoing_uri).
 //
-// Answers: 200 text/plain "OK: key F_TRANSFER", "OK: keys SPEAKER;1;0;0;2;OK",
-// "OK: dialing 1002 from 1001@127.0.0.1"; 400 naming what is wrong with the
-// request; 409 with the phone's reason when it refuses an input, or "phone
-// busy, try again" when its loop does not answer within Options.Timeout.
+// Answers: 200 text/plain "OK: key F_TRANSFER", "OK: keys SPEAKER;1;0;0;2;OK"
+// (every key applied), "OK: dialing 1002 from 1001@127.0.0.1"; 400 naming
+// what is wrong with the request; 409 with the phone's reason when it
+// refuses an input, or "phone busy, try again" when its loop does not answer
+// within Options.Timeout. Each key of a sequence after the first waits until
+// the phone has settled from the one before (emulator.WaitSettled, at most
+// emulator.SettleTimeout); a key refused, or still waiting at that bound,
+// stops the sequence: the 409 names it, then lists on lines of their own
+// "applied: ...", "refused: ..." and "not pressed: ...".
 // HEAD checks the request the same way but presses nothing (HEAD is safe,
 // RFC 9110 §9.2.1).
 //
@@ -62,10 +67,9 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		writeText(w, "OK: %s (not applied: HEAD)", cmd)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
-	defer cancel()
-
 	if cmd.keys == nil {
+		ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
+		defer cancel()
 		err := s.dev.Do(ctx, emulator.DialNumber{Number: cmd.number, Account: cmd.account})
 		if err != nil {
 			s.refused(w, fmt.Sprintf("dialing %s", cmd.dialTarget()), err)
@@ -75,16 +79,60 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, k := range cmd.keys {
-		if err := s.dev.Do(ctx, emulator.PressKey{Key: k}); err != nil {
+		if err := s.pressKey(r.Context(), k, i > 0); err != nil {
 			what := "key " + k.String()
 			if len(cmd.keys) > 1 {
 				what = fmt.Sprintf("key %s (key %d of %d; %s)", k, i+1, len(cmd.keys), appliedNote(i))
 			}
-			s.refused(w, what, err)
+			s.refused(w, what, err, sequenceNote(cmd.keys, i))
 			return
 		}
 	}
 	writeText(w, "OK: %s", cmd)
+}
+
+// pressKey presses one key; a key after the first of a sequence first waits
+// (up to emulator.SettleTimeout) until the phone has settled from the one
+// before (a re-INVITE, REFER or INVITE answered), as a user waits for the
+// screen to change: key=F_HOLD;F_HOLD holds and resumes.
+func (s *Server) pressKey(ctx context.Context, k keypad.Key, settle bool) error {
+	if settle {
+		sctx, cancel := context.WithTimeout(ctx, emulator.SettleTimeout)
+		err := emulator.WaitSettled(sctx, s.dev)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w after %v", err, emulator.SettleTimeout)
+		}
+		if err != nil {
+			return ctx.Err()
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	return s.dev.Do(ctx, emulator.PressKey{Key: k})
+}
+
+// sequenceNote lists, for a sequence refused at key i, which keys were
+// applied and which not, on lines of their own after the reason:
+//
+//	applied: SPEAKER;1
+//	refused: F_HOLD
+//	not pressed: 2;OK
+func sequenceNote(keys []keypad.Key, i int) string {
+	if len(keys) < 2 {
+		return ""
+	}
+	names := func(ks []keypad.Key) string {
+		n := make([]string, len(ks))
+		for j, k := range ks {
+			n[j] = k.String()
+		}
+		if len(n) == 0 {
+			return "-"
+		}
+		return strings.Join(n, ";")
+	}
+	return fmt.Sprintf("\napplied: %s\nrefused: %s\nnot pressed: %s", names(keys[:i]), keys[i], names(keys[i+1:]))
 }
 
 func appliedNote(applied int) string {
@@ -98,7 +146,11 @@ func appliedNote(applied int) string {
 }
 
 // refused answers an error from Device.Do: 409, never 5xx (package comment).
-func (s *Server) refused(w http.ResponseWriter, what string, err error) {
+// note, if given, is appended to the answer's text (lines of its own).
+func (s *Server) refused(w http.ResponseWriter, what string, err error, note ...string) {
+	if len(note) > 0 {
+		w = noteWriter{w, strings.Join(note, "")}
+	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("phone loop did not answer in time", "input", what, "timeout", s.opts.Timeout)
@@ -114,6 +166,20 @@ func (s *Server) refused(w http.ResponseWriter, what string, err error) {
 		s.log.Info("phone refused input", "input", what, "err", err)
 		httpError(w, http.StatusConflict, "phone refused %s: %v", what, err)
 	}
+}
+
+// noteWriter appends a note to the text http.Error writes.
+type noteWriter struct {
+	http.ResponseWriter
+	note string
+}
+
+func (n noteWriter) Write(b []byte) (int, error) {
+	body := strings.TrimSuffix(string(b), "\n") + n.note + "\n"
+	if _, err := n.ResponseWriter.Write([]byte(body)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 func (c command) String() string {

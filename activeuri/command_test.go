@@ -241,8 +241,43 @@ func TestPhoneErrorsAre409(t *testing.T) {
 	})
 	resp, body = s.get(t, PathCommand+"?key=SPEAKER;1;F_HOLD;2;OK", admin)
 	wantStatus(t, resp, body, http.StatusConflict)
-	wantContains(t, "body", body, "key F_HOLD (key 3 of 5; keys 1-2 were applied)", "not now")
+	wantContains(t, "body", body, "key F_HOLD (key 3 of 5; keys 1-2 were applied)", "not now",
+		"\napplied: SPEAKER;1\nrefused: F_HOLD\nnot pressed: 2;OK\n")
 	wantInputs(t, dev.got(), presses(keypad.Speaker, keypad.Digit1, keypad.Hold))
+}
+
+// Each key after the first of a sequence waits until the phone has
+// settled from the one before: F_HOLD;F_HOLD presses the second F_HOLD only
+// once the first one's re-INVITE is answered.
+func TestKeySequenceWaitsForThePhoneToSettle(t *testing.T) {
+	dev := newRecordingDevice()
+	s := startServer(t, dev, Options{})
+	settled := make(chan struct{})
+	dev.setDo(func(_ context.Context, in emulator.Input) error {
+		dev.mu.Lock()
+		dev.snap.Pending = "the hold/resume re-INVITE of call o1"
+		dev.mu.Unlock()
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			if got := len(dev.inputsSoFar()); got != 1 {
+				t.Errorf("%d keys pressed while the re-INVITE was in flight, want 1", got)
+			}
+			dev.mu.Lock()
+			dev.snap.Pending = ""
+			dev.mu.Unlock()
+			dev.emit(emulator.Event{Type: emulator.EventHold})
+			close(settled)
+		}()
+		dev.setDo(nil)
+		return nil
+	})
+	resp, body := s.get(t, PathCommand+"?key=F_HOLD;F_HOLD", admin)
+	wantStatus(t, resp, body, http.StatusOK)
+	if body != "OK: keys F_HOLD;F_HOLD\n" {
+		t.Errorf("body %q", body)
+	}
+	<-settled
+	wantInputs(t, dev.got(), presses(keypad.Hold, keypad.Hold))
 }
 
 func TestMethods(t *testing.T) {

@@ -101,6 +101,13 @@ func (d *recordingDevice) setDo(fn func(ctx context.Context, in emulator.Input) 
 	d.mu.Unlock()
 }
 
+// inputsSoFar returns the inputs recorded so far.
+func (d *recordingDevice) inputsSoFar() []emulator.Input {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]emulator.Input(nil), d.inputs...)
+}
+
 // got returns the inputs recorded so far and forgets them.
 func (d *recordingDevice) got() []emulator.Input {
 	d.mu.Lock()

@@ -73,6 +73,9 @@ type Snapshot struct {
 	Forward [3]ForwardStatus
 	// History is the call history, newest first (at most 100 calls).
 	History []HistoryEntry
+	// Pending is what the phone waits for from the network ("" when it
+	// has settled); see WaitSettled.
+	Pending string
 }
 
 // Identity is what $mac, $ip, $model and $firmware expand to.

@@ -295,6 +295,7 @@ func (s *state) snapshot() Snapshot {
 		Counters:  s.counters,
 		Forward:   s.fwd.rule,
 		History:   s.history,
+		Pending:   s.pendingWork(),
 	}
 	for _, l := range s.lines {
 		snap.Lines = append(snap.Lines, LineStatus{
