@@ -41,7 +41,7 @@ func (s *state) renderLCD() LCD {
 	switch c := s.focus(); {
 	case s.menu != nil && len(s.calls) == 0:
 		s.renderMenu(&lcd)
-	case s.xfer != nil && s.xfer.consult == nil:
+	case s.transferDialling():
 		lcd.Title = "Transfer to"
 		lcd.Lines = append(lcd.Lines, s.dialing)
 	case c != nil:
@@ -68,6 +68,9 @@ func (s *state) renderLCD() LCD {
 		if waiting && newMsgs > 0 {
 			lcd.Lines = append(lcd.Lines, newMessagesLine(newMsgs))
 		}
+	}
+	if x := s.xfer; x != nil && x.semi && !x.sent {
+		lcd.Lines = append(lcd.Lines, "Transfer when answered")
 	}
 	if c := s.focus(); c != nil && c.remoteHeld {
 		lcd.Lines = append(lcd.Lines, "Held by remote")
@@ -113,9 +116,16 @@ func (s *state) softKeyLabels() [4]string {
 			fwd = "Forward"
 		}
 		return [4]string{"Answer", "", fwd, "Reject"}
-	case s.xfer != nil && s.xfer.consult == nil:
-		return [4]string{"Blind", "Call", "", "Cancel"}
-	case s.xfer != nil:
+	case s.transferDialling():
+		// F1 REFERs at once, F2 (or OK, POUND) calls the target first,
+		// F4 (or X) returns to the held call
+		return [4]string{"Blind", "Call", "Delete", "Cancel"}
+	case s.xfer != nil && s.xfer.semi:
+		// the REFER goes when the target answers
+		return [4]string{"", "", "", "Cancel"}
+	case s.xfer != nil && s.xfer.consult != nil && !s.xfer.sent:
+		// F2 (or F_TRANSFER): attended while the target talks,
+		// semi-attended while it rings
 		return [4]string{"", "Transfer", "", "Cancel"}
 	case c != nil && c.fsm.Current() == CallConf:
 		return [4]string{"Split", "", "", "End"}

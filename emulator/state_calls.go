@@ -168,6 +168,7 @@ func (s *state) onAnswered(in SIPAnswered) {
 	}
 	c.answering = false
 	fire(c.fsm, evConnected)
+	s.transferAnswered(c)
 }
 
 func (s *state) onEnded(in SIPEnded) {

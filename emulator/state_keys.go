@@ -100,8 +100,11 @@ func (s *state) talking() *call {
 // digit: in a call it is an RFC 4733 DTMF digit; otherwise it goes into the
 // predial buffer.
 func (s *state) digit(d rune) error {
-	if x := s.xfer; x != nil && x.consult == nil && !x.sent {
-		// typing the transfer target
+	if s.transferDialling() {
+		// typing the transfer target; '#' sends it, as OK does
+		if d == '#' && s.dialing != "" {
+			return s.consultCall()
+		}
 		if len(s.dialing) < maxDialDigits {
 			s.dialing += string(d)
 		}
@@ -127,9 +130,10 @@ func (s *state) confirm() error {
 		s.answerWaiting(c)
 		return nil
 	}
-	if s.xfer != nil {
-		// spec flow: F_TRANSFER, digits, OK = blind transfer
-		return s.blindTransfer()
+	if s.transferDialling() {
+		// F_TRANSFER, digits, OK: the consultation call (blind is
+		// F_TRANSFER again)
+		return s.consultCall()
 	}
 	if s.dialing != "" && !s.busyDialling() {
 		// a new call; calls on hold stay on hold

@@ -5,20 +5,36 @@ import (
 	"time"
 )
 
-// transfer is a transfer under way (RFC 5589 flows):
+// transfer is a transfer under way (RFC 5589 flows), keyed as on Fanvil,
+// Yealink and Grandstream desk phones:
 //
-//	blind:    F_TRANSFER, digits, OK (or soft key Blind) -> REFER to the number
-//	attended: F_TRANSFER, digits, soft key Call -> consultation call;
-//	          talk; F_TRANSFER again -> REFER with Replaces of the
-//	          consultation call
+//	blind:         F_TRANSFER, digits, F_TRANSFER (or soft key Blind)
+//	               -> REFER to the number at once
+//	consultation:  F_TRANSFER, digits, OK (or POUND, or soft key Call)
+//	               -> a second call; the first stays held
+//	attended:      then F_TRANSFER while the target talks
+//	               -> REFER with Replaces of the consultation call
+//	semi-attended: F_TRANSFER while the consultation call still rings
+//	               -> the REFER with Replaces goes when the target answers
+//	cancel:        X (soft key Cancel) ends the consultation call and
+//	               returns to the held call
+//
+// Semi-attended follows Yealink's transfer.semi_attend_tran_enable = 1
+// (the default): "when the user presses the TRAN key after hearing the
+// ringback tone, the IP phone will transfer the call after the transferee
+// answers the call", "implemented by a REFER method with Replaces in the
+// Refer-To header" (Yealink W53P/T48G administrator guides, Call Transfer).
 //
 // The call being transferred is held while the user dials.
 type transfer struct {
-	orig     *call
-	consult  *call // attended only: the consultation call
-	blind    bool  // the REFER sent was blind
-	sent     bool  // REFER sent, waiting for 202
-	accepted bool  // 202 received: Transfer Call has fired
+	orig    *call
+	consult *call // the consultation call, once placed
+	// semi: F_TRANSFER came while the consultation call rang; the REFER
+	// goes when it is answered.
+	semi     bool
+	blind    bool // the REFER sent was blind
+	sent     bool // REFER sent, waiting for 202
+	accepted bool // 202 received: Transfer Call has fired
 	// consultGone: the consultation call ended after our REFER but before
 	// its 202 reached us (each SIP message is handled on its own
 	// goroutine, so the target's BYE can overtake the 202); the REFER's
@@ -57,14 +73,43 @@ func (s *state) transferKey() error {
 		s.xfer = &transfer{orig: c}
 		s.dialing = ""
 		s.hold(c)
-	case x.consult != nil && !x.sent:
-		// Second press: complete the attended transfer.
-		x.sent = true
-		s.p.sig.Transfer(x.orig.ref, "", x.consult.ref)
-	case x.consult == nil && s.dialing != "" && !x.sent:
+	case x.sent:
+	case x.consult != nil:
+		switch x.consult.fsm.Current() {
+		case CallTalking:
+			// attended: the target talks
+			s.referReplaces(x)
+		case CallNew, CallCalling, CallRingback:
+			// semi-attended: the target still rings
+			x.semi = true
+		}
+	case s.dialing != "":
+		// F_TRANSFER, digits, F_TRANSFER: blind
 		return s.blindTransfer()
 	}
 	return nil
+}
+
+// referReplaces asks the transferee (orig) to call the consultation target
+// with Replaces of the consultation call (RFC 5589 §7).
+func (s *state) referReplaces(x *transfer) {
+	x.sent = true
+	s.p.sig.Transfer(x.orig.ref, "", x.consult.ref)
+}
+
+// transferAnswered completes a semi-attended transfer when its
+// consultation call is answered.
+func (s *state) transferAnswered(c *call) {
+	if x := s.xfer; x != nil && x.semi && x.consult == c && !x.sent {
+		s.referReplaces(x)
+	}
+}
+
+// transferDialling reports the transfer target being typed: digits go to
+// the number, OK/POUND/Call place the consultation call.
+func (s *state) transferDialling() bool {
+	x := s.xfer
+	return x != nil && x.consult == nil && !x.sent
 }
 
 // blindTransfer sends the typed number as the REFER target.
@@ -190,6 +235,13 @@ func (s *state) transferCallEnded(c *call) {
 	case x.consult:
 		x.consult = nil
 		if !x.sent {
+			// The consultation call failed or ended before the
+			// transfer: the transfer is over and the first call stays
+			// held (soft key Resume), as on a Yealink or Fanvil.
+			if x.semi {
+				s.notice = "Transfer failed: " + c.endReason
+			}
+			s.xfer = nil
 			s.dialing = ""
 			return
 		}

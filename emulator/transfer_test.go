@@ -117,11 +117,11 @@ func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignal
 }
 
 // blindTransferSent brings a phone to the moment after F_TRANSFER, 1003,
-// OK on call o1 (to 1002): REFER asked for, outcome not known yet.
+// F_TRANSFER on call o1 (to 1002): REFER asked for, outcome not known yet.
 func blindTransferSent(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
 	p, ev, sig := transferStarted(t)
-	keys(t, p, "1;0;0;3;OK")
+	keys(t, p, "1;0;0;3;F_TRANSFER")
 	if !sig.did(`Transfer o1 "1003" `) {
 		t.Fatalf("the phone did not ask for the blind transfer; asked %q", sig.calls)
 	}

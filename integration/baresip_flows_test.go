@@ -81,7 +81,7 @@ func TestHoldBaresipThroughKamailio(t *testing.T) {
 func TestBlindTransferBaresipToPhone(t *testing.T) {
 	kt := startKamTrio(t, true)
 	kt.aliceCallsBob(t)
-	mustActiveURI(t, kt.a, "key=F_TRANSFER;1;0;0;3;OK")
+	mustActiveURI(t, kt.a, "key=F_TRANSFER;1;0;0;3;F_TRANSFER")
 	kt.aCTI.wait(t, "blind_transfer", 5*time.Second)
 	in := kt.cCTI.wait(t, "incoming_call", 10*time.Second)
 	if !strings.HasPrefix(in.Query.Get("remote"), "sip:2001@") {

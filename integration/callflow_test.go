@@ -140,14 +140,14 @@ func TestHoldAndResumeBetweenPhones(t *testing.T) {
 	}
 }
 
-// Blind transfer: bob presses F_TRANSFER, dials 1003, OK. Bob's CTI gets
+// Blind transfer: bob presses F_TRANSFER, dials 1003, F_TRANSFER. Bob's CTI gets
 // Transfer Call and Blind Transfer; alice follows the REFER and calls
 // carol; bob's call ends.
 func TestBlindTransferBetweenPhones(t *testing.T) {
 	tr := startTrio(t)
 	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
 
-	mustActiveURI(t, tr.b, "key=F_TRANSFER;1;0;0;3;OK")
+	mustActiveURI(t, tr.b, "key=F_TRANSFER;1;0;0;3;F_TRANSFER")
 	waitForPhone(t, tr.b, "Transfer Call", 5*time.Second, func() bool { return tr.bCTI.count("transfer_call") == 1 })
 	tr.bCTI.wait(t, "blind_transfer", 5*time.Second)
 	out := tr.aCTI.waitN(t, "outgoing_call", 2, 5*time.Second) // the first was to bob
