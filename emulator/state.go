@@ -32,6 +32,7 @@ type state struct {
 	lastDialLn int
 	nextOut    int
 
+	hookCall  *call        // the call the hook is lifted for, while it is
 	xfer      *transfer    // a transfer under way
 	confJoin  *confPending // calls waiting to be mixed (a conference is the calls in CallConf)
 	fwd       forwarding
@@ -77,14 +78,24 @@ type call struct {
 	endCode   int
 	endReason string
 	missed    bool
+	// early: an outgoing call whose INVITE has no Call-ID yet; its events
+	// wait in earlyEvents (releaseEarly).
+	early       bool
+	earlyEvents []EventType
 }
 
 func newState(p *Phone) *state {
 	s := &state{p: p, identity: p.cfg.Identity, selected: 1, volume: 5, audioPath: PathSpeaker,
 		provision: ProvisionStatus{State: "never"}}
 	s.hook = fsm.NewFSM(HookOn, hookEvents(), fsm.Callbacks{
-		"enter_" + HookOff: func(context.Context, *fsm.Event) { s.emit(EventOffHook, 0, s.focus()) },
-		"enter_" + HookOn:  func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
+		"enter_" + HookOff: func(context.Context, *fsm.Event) {
+			c := s.hookCall
+			if c == nil {
+				c = s.focus()
+			}
+			s.emit(EventOffHook, 0, c)
+		},
+		"enter_" + HookOn: func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
 	})
 	s.activity = fsm.NewFSM(ActivityIdle, activityEvents(), fsm.Callbacks{
 		"enter_" + ActivityBusy: func(context.Context, *fsm.Event) { s.emit(EventIdleToBusy, 0, s.focus()) },
@@ -214,29 +225,47 @@ func (s *state) setDND(on bool) {
 func (s *state) event(t EventType, ln int, c *call) Event {
 	id := s.identity
 	ev := Event{Type: t, Line: ln, Vars: Vars{MAC: id.MAC, IP: id.IP, Model: id.Model, Firmware: id.Firmware}}
+	if l := s.lineN(ln); c == nil && l != nil {
+		// A line's own events (Registered, Registration Failed,
+		// Unregistered) name the line in $active_*: with two lines, two
+		// failures must not look the same.
+		s.activeVars(&ev.Vars, l)
+	}
 	if c != nil {
 		ev.Call = c.ref
 		ev.Line = c.line
 		ev.Vars.CallID = c.callID
 		if l := s.lineN(c.line); l != nil {
-			ev.Vars.ActiveURL = l.cfg.URI()
-			ev.Vars.ActiveUser = l.cfg.User
-			ev.Vars.ActiveHost = hostOnly(l.cfg.Server)
+			s.activeVars(&ev.Vars, l)
 		}
 		// $local is the called party, $remote the calling party, and
 		// $remote/$display_remote are filled for incoming calls only
-		// (spec §2.5).
+		// (spec §2.5); both as sip:user@host (partyURI).
 		if c.incoming {
-			ev.Vars.Local, ev.Vars.DisplayLocal = c.localURI, c.localDisplay
-			ev.Vars.Remote, ev.Vars.DisplayRemote = c.remoteURI, c.remoteDisplay
+			ev.Vars.Local, ev.Vars.DisplayLocal = partyURI(c.localURI), c.localDisplay
+			ev.Vars.Remote, ev.Vars.DisplayRemote = partyURI(c.remoteURI), c.remoteDisplay
 		} else {
-			ev.Vars.Local, ev.Vars.DisplayLocal = c.remoteURI, c.remoteDisplay
+			ev.Vars.Local, ev.Vars.DisplayLocal = partyURI(c.remoteURI), c.remoteDisplay
 		}
 	}
 	return ev
 }
 
-func (s *state) emit(t EventType, ln int, c *call) { s.push(s.event(t, ln, c)) }
+// activeVars fills $active_url, $active_user and $active_host with line l's
+// account.
+func (s *state) activeVars(v *Vars, l *line) {
+	v.ActiveURL = l.cfg.URI()
+	v.ActiveUser = l.cfg.User
+	v.ActiveHost = hostOnly(l.cfg.Server)
+}
+
+func (s *state) emit(t EventType, ln int, c *call) {
+	if c != nil && c.early {
+		c.earlyEvents = append(c.earlyEvents, t)
+		return
+	}
+	s.push(s.event(t, ln, c))
+}
 
 func (s *state) push(ev Event) {
 	s.seq++

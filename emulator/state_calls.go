@@ -38,8 +38,10 @@ func (s *state) onRegistration(in SIPRegistration) {
 	}
 }
 
-// newCall creates an appearance; the phone becomes busy with its first.
-func (s *state) newCall(ref CallRef, ln int, incoming bool) *call {
+// newCall creates an appearance; init sets its fields (who, which line)
+// before the phone becomes busy with its first, so that Idle to Busy
+// carries them.
+func (s *state) newCall(ref CallRef, ln int, incoming bool, init func(c *call)) *call {
 	c := &call{ref: ref, line: ln, incoming: incoming, started: time.Now()}
 	c.fsm = fsm.NewFSM(CallNew, callEvents(), fsm.Callbacks{
 		"enter_" + CallCalling: func(context.Context, *fsm.Event) {
@@ -71,6 +73,7 @@ func (s *state) newCall(ref CallRef, ln int, incoming bool) *call {
 			s.pushCause(EventTerminated, c)
 		},
 	})
+	init(c)
 	s.calls = append(s.calls, c)
 	fire(s.activity, evBusy)
 	return c
@@ -122,18 +125,19 @@ func (s *state) onIncoming(in SIPIncoming) {
 	if s.lineN(ln) == nil {
 		ln = 1
 	}
-	c := s.newCall(in.Ref, ln, true)
-	c.callID = in.CallID
-	c.localURI, c.localDisplay = in.LocalURI, in.LocalDisplay
-	if l := s.lineN(ln); l != nil {
-		if c.localURI == "" {
-			c.localURI = l.cfg.URI()
+	c := s.newCall(in.Ref, ln, true, func(c *call) {
+		c.callID = in.CallID
+		c.localURI, c.localDisplay = in.LocalURI, in.LocalDisplay
+		if l := s.lineN(ln); l != nil {
+			if c.localURI == "" {
+				c.localURI = l.cfg.URI()
+			}
+			if c.localDisplay == "" {
+				c.localDisplay = l.cfg.DisplayName
+			}
 		}
-		if c.localDisplay == "" {
-			c.localDisplay = l.cfg.DisplayName
-		}
-	}
-	c.remoteURI, c.remoteDisplay = in.RemoteURI, in.RemoteDisplay
+		c.remoteURI, c.remoteDisplay = in.RemoteURI, in.RemoteDisplay
+	})
 	fire(c.fsm, evIncoming)
 	if l := s.lineN(ln); l != nil && l.cfg.AutoAnswer && len(s.calls) == 1 {
 		s.answer(c)
@@ -147,7 +151,13 @@ func (s *state) onCallStarted(in SIPCallStarted) {
 	if c == nil {
 		return
 	}
-	c.callID = in.CallID
+	// A CTI correlates a call's events by $call_id: the first Call-ID
+	// stays the call's even if the SIP side reports another (a redirect
+	// that, against RFC 3261 §8.1.3.4, changed it).
+	if c.callID == "" {
+		c.callID = in.CallID
+	}
+	s.releaseEarly(c)
 	if in.RemoteURI != "" {
 		c.remoteURI = in.RemoteURI
 	}
@@ -192,6 +202,7 @@ func (s *state) onEnded(in SIPEnded) {
 	// A call the user answered is not missed even if the caller's BYE beat
 	// the ACK and the SIP side could not confirm the answer.
 	c.missed = c.incoming && c.answered.IsZero() && !c.answering && (in.Cancelled || in.ByRemote)
+	s.releaseEarly(c) // a call that ended before its INVITE went out
 	fire(c.fsm, evEnd)
 	s.transferCallEnded(c)
 	s.removeCall(c)
@@ -237,17 +248,52 @@ func (s *state) dial(target string, ln int) error {
 	if s.lineN(ln) == nil {
 		return fmt.Errorf("line %d has no account", ln)
 	}
-	s.nextOut++
-	ref := CallRef("o" + strconv.Itoa(s.nextOut))
-	fire(s.hook, evLift)
-	c := s.newCall(ref, ln, false)
-	l := s.lineN(ln)
-	c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
-	c.remoteURI = targetURI(target, l.cfg.Server)
+	ref := s.placeCall(ln, target)
 	s.dialing = ""
 	s.lastDialed, s.lastDialLn = target, ln
 	s.p.sig.Dial(ref, ln, target)
 	return nil
+}
+
+// placeCall creates the appearance of a call we place from line ln to
+// target and lifts the hook for it. Its first events (Off-hook, Idle to
+// Busy) wait for the INVITE's Call-ID (releaseEarly), so that every event
+// of the call carries it.
+func (s *state) placeCall(ln int, target string) CallRef {
+	s.nextOut++
+	ref := CallRef("o" + strconv.Itoa(s.nextOut))
+	l := s.lineN(ln)
+	s.outgoing(ref, ln, func(c *call) {
+		c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
+		c.remoteURI = targetURI(target, l.cfg.Server)
+	})
+	return ref
+}
+
+// outgoing creates an outgoing appearance whose events wait for its
+// Call-ID, lifting the hook for it (Off-hook carries this call, not one
+// ringing meanwhile).
+func (s *state) outgoing(ref CallRef, ln int, init func(c *call)) *call {
+	return s.newCall(ref, ln, false, func(c *call) {
+		c.early = true
+		init(c)
+		s.hookCall = c
+		fire(s.hook, evLift)
+		s.hookCall = nil
+	})
+}
+
+// releaseEarly publishes the events that waited for c's Call-ID, in order,
+// now that it is known (or that the call ended without one).
+func (s *state) releaseEarly(c *call) {
+	if !c.early {
+		return
+	}
+	c.early = false
+	for _, t := range c.earlyEvents {
+		s.emit(t, 0, c)
+	}
+	c.earlyEvents = nil
 }
 
 // targetURI is how a dialled target will be addressed: a bare user goes to

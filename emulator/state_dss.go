@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"fmt"
-	"strconv"
 )
 
 // DSS key kinds (D1..D10).
@@ -93,12 +92,7 @@ func (s *state) pickup(target, replaces string) error {
 	if l == nil {
 		return fmt.Errorf("line %d has no account", ln)
 	}
-	s.nextOut++
-	ref := CallRef("o" + strconv.Itoa(s.nextOut))
-	fire(s.hook, evLift)
-	c := s.newCall(ref, ln, false)
-	c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
-	c.remoteURI = targetURI(target, l.cfg.Server)
+	ref := s.placeCall(ln, target)
 	s.p.sig.Pickup(ref, ln, target, replaces)
 	return nil
 }

@@ -273,13 +273,14 @@ func (s *state) onReferred(in SIPReferred) {
 			ln = 1
 		}
 	}
-	c := s.newCall(in.Ref, ln, false)
-	if l := s.lineN(ln); l != nil {
-		c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
-		c.remoteURI = targetURI(in.Target, l.cfg.Server)
-	} else {
-		c.remoteURI = in.Target
-	}
+	s.outgoing(in.Ref, ln, func(c *call) {
+		if l := s.lineN(ln); l != nil {
+			c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
+			c.remoteURI = targetURI(in.Target, l.cfg.Server)
+		} else {
+			c.remoteURI = in.Target
+		}
+	})
 }
 
 // onReplaced: an INVITE with Replaces took over Old (RFC 3891); Old ends by

@@ -345,6 +345,9 @@ type outgoing struct {
 	outcome func(code int, reason string)
 	// redirects counts the 3xx answers followed so far.
 	redirects int
+	// callID is the Call-ID of the first INVITE, kept by the ones that
+	// follow a redirect.
+	callID string
 }
 
 // maxRedirects bounds how many 3xx answers one call follows, against loops.
@@ -416,13 +419,20 @@ func (u *UA) placeCall(o outgoing) {
 	opts.Headers = append(opts.Headers, sip.NewHeader("User-Agent", u.opts.UserAgent))
 	opts.Headers = append(opts.Headers, o.headers...)
 	// The Call-ID is only known once sipgo builds the INVITE; report the
-	// call placed right before sending it.
+	// call placed right before sending it. A redirected INVITE is the same
+	// call to another target and keeps its Call-ID (a new From tag makes it
+	// a new dialog): nothing new to report.
 	if d.InviteRequest.CallID() == nil {
-		callID := sip.CallIDHeader(newCallID())
+		if o.callID == "" {
+			o.callID = newCallID()
+		}
+		callID := sip.CallIDHeader(o.callID)
 		d.InviteRequest.AppendHeader(&callID)
-		started.CallID = string(callID)
+		started.CallID = o.callID
 	}
-	u.to.Post(started)
+	if o.redirects == 0 {
+		u.to.Post(started)
+	}
 
 	// safely: diago panics on some malformed SDP in the answer (its
 	// ConnectionInformation indexes unchecked fields).
