@@ -59,6 +59,9 @@ func TestEveryKeyInEverySpelling(t *testing.T) {
 		name := k.String()
 		mixed := strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
 		for _, spelling := range []string{name, strings.ToLower(name), mixed} {
+			if spelling == keypad.ConfirmSpeaker {
+				continue // the confirm key, see TestKeyAliases
+			}
 			resp, body := s.get(t, PathCommand+"?key="+url.QueryEscape(spelling), admin)
 			wantStatus(t, resp, body, http.StatusOK)
 			if want := "OK: key " + name + "\n"; body != want {
@@ -71,6 +74,9 @@ func TestEveryKeyInEverySpelling(t *testing.T) {
 	names := make([]string, 0, len(keypad.All()))
 	for _, k := range keypad.All() {
 		names = append(names, strings.ToLower(k.String()))
+		if k == keypad.Speaker {
+			names[len(names)-1] = "Speaker"
+		}
 	}
 	resp, body := s.get(t, PathCommand+"?key="+strings.Join(names, ";"), admin)
 	wantStatus(t, resp, body, http.StatusOK)
@@ -85,7 +91,9 @@ func TestKeyAliases(t *testing.T) {
 		"key=enter":   keypad.OK,
 		"key=ok":      keypad.OK,
 		"key=OK":      keypad.OK,
-		"key=speaker": keypad.Speaker,
+		"key=speaker": keypad.OK, // spec §3.2: the confirm key
+		"key=Speaker": keypad.Speaker,
+		"key=SPEAKER": keypad.Speaker,
 		"key=DNDOn":   keypad.DNDOn,
 		"key=DNDOff":  keypad.DNDOff,
 		"key=AutoP":   keypad.AutoP,
@@ -352,4 +360,19 @@ func TestNewRejectsNilDevice(t *testing.T) {
 		}
 	}()
 	New(nil, Options{})
+}
+
+// key=# with the '#' unescaped reaches the phone as key= (the client cuts
+// the URL at '#'): the 400 says to send POUND or %23.
+func TestEmptyKeySaysHowToSendPound(t *testing.T) {
+	dev := newRecordingDevice()
+	s := startServer(t, dev, Options{})
+	for _, q := range []string{"key=", "key=1;"} {
+		resp, body := s.get(t, PathCommand+"?"+q, admin)
+		wantStatus(t, resp, body, http.StatusBadRequest)
+		wantContains(t, "body", body, "POUND or %23")
+	}
+	if in := dev.got(); len(in) != 0 {
+		t.Fatalf("an empty key reached the phone: %v", in)
+	}
 }

@@ -128,12 +128,24 @@ func (k Key) String() string {
 // Valid reports whether k is a real key.
 func (k Key) Valid() bool { return k > None && k < numKeys }
 
+// ConfirmSpeaker is the one case-sensitive key name: spec §3.2 lists
+// "key=ok|key=OK|key=Enter|key=speaker" as the confirm key and
+// "key=Speaker" as the hands-free key, so "speaker" in lower case is OK and
+// every other spelling (Speaker, SPEAKER) is SPEAKER.
+const ConfirmSpeaker = "speaker"
+
 // Parse turns an Active URI key name into a Key. Names are case-insensitive
-// and surrounding blanks are ignored.
+// but for ConfirmSpeaker, and surrounding blanks are ignored.
 func Parse(s string) (Key, error) {
-	n := strings.ToUpper(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	if t == ConfirmSpeaker {
+		return OK, nil
+	}
+	n := strings.ToUpper(t)
 	if n == "" {
-		return None, fmt.Errorf("empty key name")
+		// key=# arrives as key= : the client cut the URL at '#', which
+		// starts a fragment (RFC 3986 §3.5).
+		return None, fmt.Errorf("empty key name (send '#' as POUND or %%23)")
 	}
 	if k, ok := byName[n]; ok {
 		return k, nil
