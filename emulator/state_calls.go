@@ -317,6 +317,12 @@ func (s *state) dialNumber(in DialNumber) error {
 		}
 		ln = n
 	}
+	// A number dialled during a call holds the call first, as a desk
+	// phone does for a second call (and as a DSS speed dial does here):
+	// one call talks at a time.
+	if c := s.talking(); c != nil {
+		s.hold(c)
+	}
 	return s.dial(in.Number, ln)
 }
 
