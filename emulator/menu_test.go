@@ -85,3 +85,18 @@ func TestSetForwardInput(t *testing.T) {
 		t.Fatal("unknown forwarding kind accepted")
 	}
 }
+
+// Digits typed in the menu outside an edit field do nothing: the menu stays
+// and nothing is dialled.
+func TestDigitsInTheMenuDoNothing(t *testing.T) {
+	p, _ := newPhone(t)
+	press(t, p, keypad.OK, keypad.Digit1, keypad.Digit0, keypad.Pound)
+	s := p.Snapshot()
+	if s.Dialing != "" || s.LCD.Title != "Menu" {
+		t.Fatalf("after digits in the menu: dialing %q, LCD %q", s.Dialing, s.LCD.Title)
+	}
+	press(t, p, keypad.X)
+	if s := p.Snapshot(); s.Dialing != "" || s.LCD.Title == "Dial" {
+		t.Fatalf("after leaving the menu: dialing %q, LCD %q", s.Dialing, s.LCD.Title)
+	}
+}

@@ -138,7 +138,10 @@ func (s *state) menuKey(k keypad.Key) (bool, error) {
 	case keypad.OK, keypad.Right, keypad.F1:
 		return true, s.menuSelect()
 	default:
-		return false, nil
+		// Digits outside an edit field do nothing: they must not leak
+		// into the dialling buffer behind the menu.
+		_, digit := k.Digit()
+		return digit, nil
 	}
 	return true, nil
 }
