@@ -131,7 +131,11 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 			Logger: log, // the registrar names itself in its lines
 		})
 		if err == nil {
-			err = r.Start(ctx)
+			// The registrar stops on Close, after the phones, not when
+			// ctx ends: cmd/phonesim's ctx ends on SIGTERM, and phones
+			// hanging up and unregistering need their registrar (issue
+			// 6: with it gone first, BYEs and un-REGISTERs timed out).
+			err = r.Start(context.WithoutCancel(ctx))
 		}
 		if err != nil {
 			fl.restore()
