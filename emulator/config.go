@@ -14,6 +14,13 @@ type Config struct {
 	// RejectCode is the SIP status an incoming call gets under DND
 	// (default 486 Busy Here).
 	RejectCode int
+	// DND and Forward are the state the phone boots in (dnd and forward
+	// in the configuration file). A desk phone comes up with them as they
+	// were saved: no Activate DND or Activate ... Forward event fires for
+	// them. Forward entries apply in order; RingTimeout of a no-answer
+	// entry as in SetForward.
+	DND     bool
+	Forward []SetForward
 	// Provision, if set, runs on key=AutoP on its own goroutine: it
 	// fetches and applies the phone's provisioning file and ends by
 	// posting ProvisionResult.

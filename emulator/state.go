@@ -101,7 +101,22 @@ func newState(p *Phone) *state {
 		"enter_" + ActivityBusy: func(context.Context, *fsm.Event) { s.emit(EventIdleToBusy, 0, s.focus()) },
 		"enter_" + ActivityIdle: func(context.Context, *fsm.Event) { s.emit(EventBusyToIdle, 0, nil) },
 	})
-	s.dnd = fsm.NewFSM(DNDOff, dndEvents(), fsm.Callbacks{
+	// The boot state from the configuration, without events.
+	dnd := DNDOff
+	if p.cfg.DND {
+		dnd = DNDOn
+	}
+	for _, f := range p.cfg.Forward {
+		if f.Kind < ForwardAlways || f.Kind > ForwardNoAnswer || (f.On && f.Target == "") {
+			p.log.Warn("forwarding from the configuration ignored", "kind", f.Kind, "target", f.Target)
+			continue
+		}
+		s.fwd.rule[f.Kind] = ForwardStatus{On: f.On, Target: f.Target}
+		if f.Kind == ForwardNoAnswer && f.RingTimeout > 0 {
+			s.fwd.ringTimeout = f.RingTimeout
+		}
+	}
+	s.dnd = fsm.NewFSM(dnd, dndEvents(), fsm.Callbacks{
 		"enter_" + DNDOn:  func(context.Context, *fsm.Event) { s.emit(EventDNDOn, 0, nil) },
 		"enter_" + DNDOff: func(context.Context, *fsm.Event) { s.emit(EventDNDOff, 0, nil) },
 	})

@@ -159,6 +159,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Options, log *slog.Logger) (*Member, error) {
 	ecfg := pc.EmulatorConfig()
 	ecfg.Logger = log
+	bootState(&ecfg, pc)
 	transport := "udp"
 	if len(pc.Lines) > 0 && pc.Lines[0].Transport != "" {
 		transport = pc.Lines[0].Transport
@@ -222,18 +223,27 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		sender.Close()
 		return nil, err
 	}
-	if pc.DND {
-		phone.Post(emulator.SetDND{On: true})
-	}
-	for kind, target := range map[emulator.ForwardKind]string{
-		emulator.ForwardAlways: pc.Forward.Always, emulator.ForwardBusy: pc.Forward.Busy, emulator.ForwardNoAnswer: pc.Forward.NoAnswer,
+	return m, nil
+}
+
+// bootState gives the phone the DND and forwarding of its configuration as
+// the state it boots in: no events for them (a desk phone comes up with
+// its saved settings), always, busy, no-answer in that order.
+func bootState(ecfg *emulator.Config, pc *config.Phone) {
+	ecfg.DND = pc.DND
+	for _, f := range []struct {
+		kind   emulator.ForwardKind
+		target string
+	}{
+		{emulator.ForwardAlways, pc.Forward.Always},
+		{emulator.ForwardBusy, pc.Forward.Busy},
+		{emulator.ForwardNoAnswer, pc.Forward.NoAnswer},
 	} {
-		if target != "" {
-			phone.Post(emulator.SetForward{Kind: kind, On: true, Target: target,
+		if f.target != "" {
+			ecfg.Forward = append(ecfg.Forward, emulator.SetForward{Kind: f.kind, On: true, Target: f.target,
 				RingTimeout: time.Duration(pc.Forward.NoAnswerSeconds) * time.Second})
 		}
 	}
-	return m, nil
 }
 
 // Close stops every phone (hang up, unregister: Unregistered fires and is

@@ -221,7 +221,9 @@ func TestDNDFromConfigRejectsWithTheConfiguredCode(t *testing.T) {
 	f.Phones[0].RejectCode = 603
 	fl := startFleet(t, f)
 	desk := fl.Phones[0]
-	cti.wait(t, "dnd_on", 5*time.Second)
+	if !desk.Phone.Snapshot().DND {
+		t.Fatal("the phone did not boot in DND")
+	}
 
 	sipp := peers.SIPp(t, peers.SIPpOptions{
 		Scenario: peers.ScenarioBusy,
