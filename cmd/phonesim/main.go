@@ -6,6 +6,8 @@
 //
 // It runs until SIGINT or SIGTERM, then hangs up, unregisters (Unregistered
 // fires) and exits 0. A bad configuration file exits 2 and starts nothing.
+// With --events (on by default for the demo) it prints every phone's events
+// as they happen: "alice  outgoing_call  local=sip:1002@127.0.0.1 call_id=...".
 package main
 
 import (
@@ -44,11 +46,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the file's log_level, else info)")
 	check := fs.Bool("check", false, "validate the configuration and exit")
 	version := fs.Bool("version", false, "print the version and exit")
+	events := fs.String("events", "auto", "print every phone's events on stdout as they happen: on, off, or auto (on for the demo)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "phonesim: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *events != "auto" && *events != "on" && *events != "off" {
+		fmt.Fprintf(stderr, "phonesim: --events %q: want on, off or auto\n", *events)
 		return exitUsage
 	}
 	if *version {
@@ -90,6 +97,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	waitRegistered(ctx, fl, 5*time.Second)
 	printBanner(stdout, fl, *cfgPath == "")
+	if *events == "on" || *events == "auto" && *cfgPath == "" {
+		fmt.Fprintln(stdout, "\nevents (what a CTI server receives as Action URLs):")
+		defer printEvents(stdout, fl)()
+	}
 
 	<-ctx.Done()
 	log.Info("shutting down: hanging up and unregistering")

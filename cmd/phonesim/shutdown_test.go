@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,14 +54,20 @@ func (h *hits) wait(t *testing.T, path string, timeout time.Duration) time.Time 
 	}
 }
 
-// SIGTERM with a held call: the phones hang up and unregister while the
-// embedded registrar still serves them, and it stops last. Terminated and
-// Unregistered reach the CTI server at once, the process exits within 2 s,
-// and the log has no warning (no BYE or un-REGISTER timing out).
-func TestSIGTERMWithAHeldCallHangsUpBeforeTheRegistrarStops(t *testing.T) {
+// demo is the binary running two phones (alice 1001, bob 1002) on its
+// embedded registrar, as the demo does, on loopback ports of their own.
+type demo struct {
+	cmd            *exec.Cmd
+	alice, bob     string // Active URIs (…?key=OK) from the banner
+	cti            *hits  // the Action URLs both phones send
+	stdout, stderr *syncBuffer
+}
+
+func startDemo(t *testing.T, args ...string) *demo {
+	t.Helper()
 	h := &hits{got: map[string]time.Time{}}
 	cti := httptest.NewServer(h)
-	defer cti.Close()
+	t.Cleanup(cti.Close)
 
 	ip := peers.LoopbackIP(t)
 	regPort := peers.FreePort(t, "udp", ip)
@@ -85,102 +91,134 @@ func TestSIGTERMWithAHeldCallHangsUpBeforeTheRegistrarStops(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(buildBinary(t), "--config", path, "--log-level", "info")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+	d := &demo{cti: h, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	d.cmd = exec.Command(buildBinary(t), append([]string{"--config", path, "--log-level", "info"}, args...)...)
+	// exec copies the output; Wait returns once all of it is in.
+	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
+	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	uris := readBanner(t, stdout, &stderr)
+	t.Cleanup(func() { _ = d.cmd.Process.Kill() })
+	uris := readBanner(t, d.stdout, d.stderr)
 	if len(uris) != 2 {
 		t.Fatalf("banner names %d Active URIs, want 2", len(uris))
 	}
-	get := func(uri, query string) {
-		t.Helper()
-		resp, err := http.Get(strings.Replace(uri, "?key=OK", "?"+query, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %s", query, resp.StatusCode, b)
-		}
-	}
-	get(uris[0], "number=1002")
-	waitCallState(t, uris[1], "ringing")
-	get(uris[1], "key=OK")
-	waitCallState(t, uris[0], "talking")
-	get(uris[0], "key=F_HOLD")
-	h.wait(t, "/alice/hold", 5*time.Second)
+	d.alice, d.bob = uris[0], uris[1]
+	return d
+}
 
+// get sends an Active URI command to the phone whose Active URI is uri.
+func (d *demo) get(t *testing.T, uri, query string) {
+	t.Helper()
+	resp, err := http.Get(strings.Replace(uri, "?key=OK", "?"+query, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", query, resp.StatusCode, b)
+	}
+}
+
+// heldCall has alice call bob, bob answer, and alice hold the call.
+func (d *demo) heldCall(t *testing.T) {
+	t.Helper()
+	d.get(t, d.alice, "number=1002")
+	waitCallState(t, d.bob, "ringing")
+	d.get(t, d.bob, "key=OK")
+	waitCallState(t, d.alice, "talking")
+	d.get(t, d.alice, "key=F_HOLD")
+	d.cti.wait(t, "/alice/hold", 5*time.Second)
+}
+
+// terminate sends SIGTERM and waits for a clean exit; it returns when the
+// signal was sent and how long the exit took.
+func (d *demo) terminate(t *testing.T) (time.Time, time.Duration) {
+	t.Helper()
 	sent := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- d.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr: %s", err, stderr.String())
+			t.Fatalf("exit after SIGTERM: %v; stderr: %s", err, d.stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("phonesim did not exit within 20s of SIGTERM")
 	}
-	exited := time.Since(sent)
+	return sent, time.Since(sent)
+}
+
+// SIGTERM with a held call: the phones hang up and unregister while the
+// embedded registrar still serves them, and it stops last. Terminated and
+// Unregistered reach the CTI server at once, the process exits within 2 s,
+// and the log has no warning (no BYE or un-REGISTER timing out).
+func TestSIGTERMWithAHeldCallHangsUpBeforeTheRegistrarStops(t *testing.T) {
+	d := startDemo(t)
+	d.heldCall(t)
+	sent, exited := d.terminate(t)
 	for _, p := range []string{"/alice/terminated", "/bob/terminated", "/alice/unregistered", "/bob/unregistered"} {
-		at, ok := h.at(p)
+		at, ok := d.cti.at(p)
 		if !ok {
 			t.Errorf("CTI server never got %s", p)
 			continue
 		}
-		if d := at.Sub(sent); d > time.Second {
-			t.Errorf("%s came %v after SIGTERM", p, d)
+		if dt := at.Sub(sent); dt > time.Second {
+			t.Errorf("%s came %v after SIGTERM", p, dt)
 		}
 	}
 	if exited > 2*time.Second {
 		t.Errorf("exited %v after SIGTERM, want under 2s", exited)
 	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
+	for _, line := range strings.Split(d.stderr.String(), "\n") {
 		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") || strings.Contains(line, "deadline exceeded") {
 			t.Errorf("shutdown logged: %s", line)
 		}
 	}
 }
 
-// readBanner reads the banner up to "Ctrl-C" and returns the Active URI of
-// each phone, in order.
-func readBanner(t *testing.T, stdout io.Reader, stderr *syncBuffer) []string {
-	t.Helper()
-	banner := make(chan []string, 1)
-	go func() {
-		var uris []string
-		sc := bufio.NewScanner(stdout)
-		sent := false
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if u, ok := strings.CutPrefix(line, "active uri"); ok {
-				uris = append(uris, strings.TrimSpace(u))
-			}
-			if strings.Contains(line, "Ctrl-C") && !sent {
-				banner <- uris
-				sent = true
-			}
+// --events (on for the demo) prints each phone's events as they happen,
+// with the variables a CTI server would get.
+func TestEventsArePrintedAsTheyHappen(t *testing.T) {
+	d := startDemo(t, "--events", "on")
+	d.heldCall(t)
+	d.terminate(t)
+	out := d.stdout.String()
+	for _, re := range []string{
+		`(?m)^alice  outgoing_call +active_user=1001 local=sip:1002@[0-9.]+ call_id=\S+$`,
+		`(?m)^bob    incoming_call +active_user=1002 local=sip:1002@[0-9.]+ remote=sip:1001@[0-9.]+ call_id=\S+$`,
+		`(?m)^alice  hold `,
+		`(?m)^bob    terminated `,
+		`(?m)^alice  unregistered +active_user=1001$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("stdout has no line matching %s:\n%s", re, out)
 		}
-	}()
-	select {
-	case u := <-banner:
-		return u
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no banner; stderr: %s", stderr.String())
-		return nil
 	}
+}
+
+// readBanner waits for the banner (up to "Ctrl-C") in what the process
+// printed and returns the Active URI of each phone, in order.
+func readBanner(t *testing.T, stdout, stderr *syncBuffer) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner; stderr: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var uris []string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "active uri"); ok {
+			uris = append(uris, strings.TrimSpace(u))
+		}
+	}
+	return uris
 }
 
 // waitCallState polls the phone's status API (next to its Active URI)
