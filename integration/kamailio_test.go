@@ -78,9 +78,10 @@ func TestBaresipCallsPhoneThroughKamailio(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := cti.wait(t, "incoming_call", 10*time.Second)
-	// $remote is the caller's From URI as it sent it: its AOR.
-	if got := in.Query.Get("remote"); got != bob.AOR {
-		t.Errorf("$remote = %q, want baresip's AOR %s", got, bob.AOR)
+	// $remote is the caller's From URI, its AOR, as sip:user@host
+	// (docs/events.md: no port).
+	if got, want := in.Query.Get("remote"), "sip:2001@"+kam.IP; got != want {
+		t.Errorf("$remote = %q, want baresip's AOR %s as %s", got, bob.AOR, want)
 	}
 	mustActiveURI(t, desk, "key=SPEAKER")
 	cti.wait(t, "established", 5*time.Second)

@@ -54,7 +54,8 @@ func TestSIPpCallerAnsweredByActiveURI(t *testing.T) {
 	if in.From != ip {
 		t.Errorf("Incoming Call came from %s, want the phone's own IP %s", in.From, ip)
 	}
-	if got := in.Query.Get("local"); got != "sip:1001@"+desk.UA.Addr() {
+	// the called party, as sip:user@host (docs/events.md: no port)
+	if got := in.Query.Get("local"); got != "sip:1001@"+ip {
 		t.Errorf("$local = %q (the called party)", got)
 	}
 	if u := in.Query.Get("active_user"); u != "1001" {
