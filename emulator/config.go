@@ -62,23 +62,5 @@ func (c *Config) initWithDefaults() {
 
 // URI is the line's address of record, "sip:user@host" (host without port).
 func (l LineConfig) URI() string {
-	return "sip:" + l.User + "@" + hostOnly(l.Server)
-}
-
-func hostOnly(hostport string) string {
-	// IPv6 literals come bracketed: "[::1]:5060".
-	if len(hostport) > 0 && hostport[0] == '[' {
-		for i := 1; i < len(hostport); i++ {
-			if hostport[i] == ']' {
-				return hostport[:i+1]
-			}
-		}
-		return hostport
-	}
-	for i := len(hostport) - 1; i >= 0; i-- {
-		if hostport[i] == ':' {
-			return hostport[:i]
-		}
-	}
-	return hostport
+	return "sip:" + l.User + "@" + HostOf(l.Server)
 }

@@ -28,7 +28,7 @@ func partyURI(raw string) string {
 	if i := strings.IndexAny(hostpart, ";?"); i >= 0 {
 		hostpart = hostpart[:i]
 	}
-	host := hostOnly(hostpart)
+	host := HostOf(hostpart)
 	if !hasUser {
 		return scheme + host
 	}

@@ -43,3 +43,23 @@ func FuzzPartyURI(f *testing.F) {
 		}
 	})
 }
+
+// One parser for call targets: the core shows and the SIP side calls the
+// same URI, the server's port kept.
+func TestTargetURIAndHostOf(t *testing.T) {
+	for _, tc := range []struct{ target, server, want string }{
+		{"1002", "127.0.0.1:5060", "sip:1002@127.0.0.1:5060"},
+		{"1002", "pbx.example.com", "sip:1002@pbx.example.com"},
+		{"1002@10.0.0.1:5070", "127.0.0.1:5060", "sip:1002@10.0.0.1:5070"},
+		{"sips:bob@[::1]:5061", "127.0.0.1:5060", "sips:bob@[::1]:5061"},
+	} {
+		if got := TargetURI(tc.target, tc.server); got != tc.want {
+			t.Errorf("TargetURI(%q, %q) = %q, want %q", tc.target, tc.server, got, tc.want)
+		}
+	}
+	for hp, want := range map[string]string{"127.0.0.1:5060": "127.0.0.1", "pbx": "pbx", "[::1]:5060": "[::1]", "[::1]": "[::1]"} {
+		if got := HostOf(hp); got != want {
+			t.Errorf("HostOf(%q) = %q, want %q", hp, got, want)
+		}
+	}
+}

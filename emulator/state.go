@@ -271,7 +271,7 @@ func (s *state) event(t EventType, ln int, c *call) Event {
 func (s *state) activeVars(v *Vars, l *line) {
 	v.ActiveURL = l.cfg.URI()
 	v.ActiveUser = l.cfg.User
-	v.ActiveHost = hostOnly(l.cfg.Server)
+	v.ActiveHost = HostOf(l.cfg.Server)
 }
 
 func (s *state) emit(t EventType, ln int, c *call) {

@@ -265,7 +265,7 @@ func (s *state) placeCall(ln int, target string) CallRef {
 	l := s.lineN(ln)
 	s.outgoing(ref, ln, func(c *call) {
 		c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
-		c.remoteURI = targetURI(target, l.cfg.Server)
+		c.remoteURI = TargetURI(target, l.cfg.Server)
 	})
 	return ref
 }
@@ -296,18 +296,6 @@ func (s *state) releaseEarly(c *call) {
 	c.earlyEvents = nil
 }
 
-// targetURI is how a dialled target will be addressed: a bare user goes to
-// the line's server.
-func targetURI(target, server string) string {
-	switch {
-	case strings.HasPrefix(target, "sip:"), strings.HasPrefix(target, "sips:"):
-		return target
-	case strings.Contains(target, "@"):
-		return "sip:" + target
-	}
-	return "sip:" + target + "@" + hostOnly(server)
-}
-
 func (s *state) dialNumber(in DialNumber) error {
 	ln := s.selected
 	if in.Account != "" {
@@ -334,7 +322,7 @@ func (s *state) lineForAccount(acct string) (int, error) {
 		if l.cfg.User != user {
 			continue
 		}
-		if !hasHost || host == hostOnly(l.cfg.Server) || host == l.cfg.Server {
+		if !hasHost || host == HostOf(l.cfg.Server) || host == l.cfg.Server {
 			return l.n, nil
 		}
 	}

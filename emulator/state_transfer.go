@@ -276,7 +276,7 @@ func (s *state) onReferred(in SIPReferred) {
 	s.outgoing(in.Ref, ln, func(c *call) {
 		if l := s.lineN(ln); l != nil {
 			c.localURI, c.localDisplay = l.cfg.URI(), l.cfg.DisplayName
-			c.remoteURI = targetURI(in.Target, l.cfg.Server)
+			c.remoteURI = TargetURI(in.Target, l.cfg.Server)
 		} else {
 			c.remoteURI = in.Target
 		}

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 )
 
@@ -124,18 +124,11 @@ func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
 	if demo && len(fl.Phones) >= 2 {
 		a, b := fl.Phones[0], fl.Phones[1]
 		fmt.Fprintf(w, "\ntry:\n  curl '%s?number=%s&outgoing_uri=%s@%s'   # %s calls %s\n",
-			a.ActiveURI(), b.Config.Lines[0].User, a.Config.Lines[0].User, hostOf(a.Config.Lines[0].Server), a.Config.Name, b.Config.Name)
+			a.ActiveURI(), b.Config.Lines[0].User, a.Config.Lines[0].User, emulator.HostOf(a.Config.Lines[0].Server), a.Config.Name, b.Config.Name)
 		fmt.Fprintf(w, "  curl '%s?key=OK'   # %s answers\n", b.ActiveURI(), b.Config.Name)
 		fmt.Fprintf(w, "  curl '%s?key=X'    # %s hangs up\n", a.ActiveURI(), a.Config.Name)
 	}
 	fmt.Fprintln(w, "\nCtrl-C hangs up, unregisters and exits.")
-}
-
-func hostOf(hostport string) string {
-	if host, _, err := net.SplitHostPort(hostport); err == nil {
-		return host
-	}
-	return hostport
 }
 
 func nameOr(s, def string) string {

@@ -497,14 +497,6 @@ func uriString(u sip.Uri) string {
 	return s
 }
 
-func hostOf(server string) string {
-	var u sip.Uri
-	if err := sip.ParseUri("sip:"+server, &u); err == nil {
-		return u.Host
-	}
-	return server
-}
-
 // newCallID is a random Call-ID without "@host" (RFC 3261 §20.8 makes the
 // host part optional): it travels percent-encoded in Replaces, and baresip
 // 1.0.0 prints Refer-To through a format string, so "%40p" came out as a

@@ -427,19 +427,17 @@ func (u *UA) dialogOptions() diago.NewDialogOptions {
 	return diago.NewDialogOptions{Transport: u.opts.Transport}
 }
 
-// uriFor turns a dialled target into a request URI: a bare user goes to the
-// line's server.
+// hostOf is the host of the line's server for a sip.Uri (emulator.HostOf,
+// with an IPv6 literal unbracketed: sipgo brackets it when writing).
+func hostOf(server string) string {
+	return strings.Trim(emulator.HostOf(server), "[]")
+}
+
+// uriFor turns a dialled target into a request URI (emulator.TargetURI: a
+// bare user goes to the line's server).
 func uriFor(target, server string) (sip.Uri, error) {
 	var u sip.Uri
-	raw := target
-	switch {
-	case strings.HasPrefix(raw, "sip:") || strings.HasPrefix(raw, "sips:"):
-	case strings.Contains(raw, "@"):
-		raw = "sip:" + raw
-	default:
-		raw = "sip:" + raw + "@" + server
-	}
-	if err := sip.ParseUri(raw, &u); err != nil {
+	if err := sip.ParseUri(emulator.TargetURI(target, server), &u); err != nil {
 		return u, fmt.Errorf("cannot call %q: %w", target, err)
 	}
 	return u, nil
