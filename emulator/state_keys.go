@@ -9,9 +9,9 @@ import (
 // maxDialDigits bounds the predial buffer like a real LCD does.
 const maxDialDigits = 64
 
-// pressKey applies one key (spec §3.2). Keys whose features are not built
-// yet (hold, transfer, conference, menus, DSS, reboot, provisioning) are
-// accepted and do nothing.
+// pressKey applies one key (spec §3.2); docs/events.md (Keys) says what
+// each does. A key with nothing to do in the current state (F_HOLD with no
+// call, VOLUME_UP at 9) is accepted and changes nothing, as on the phone.
 func (s *state) pressKey(k keypad.Key) error {
 	if !k.Valid() {
 		return fmt.Errorf("invalid key %d", int(k))

@@ -1,9 +1,10 @@
 // Package keypad names every key of the desk phone and parses the key names
 // used by Active URI ("key=OK", "key=F_TRANSFER", "key=L3", ...).
 //
-// Spec §3.2 (shared/spec/action-url-active-uri.md) lists the commands; key
-// names are case-insensitive. The package has no dependencies so that every
-// front end (HTTP, GUI, scenarios) can share it.
+// Spec §3.2 (the vendor's Action URL / Active URI document, see README.md)
+// lists the commands; key names are case-insensitive but for "speaker"
+// (ConfirmSpeaker). The package has no dependencies so that every front end
+// (HTTP, GUI, scenarios) can share it.
 package keypad
 
 import (

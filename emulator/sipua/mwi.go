@@ -40,8 +40,8 @@ func isNotifyFor(req *sip.Request, pkg string) bool {
 // handleMessageSummary takes an unsolicited NOTIFY for the message-summary
 // event (RFC 3842) — voicemail servers send them without a subscription —
 // answers 200 and reports the line's message-waiting state. It reports false
-// for any other request, which then goes on to diago (which would answer
-// such a NOTIFY 481, field notes).
+// for any other request, which then goes on to diago (which answers an
+// unsolicited NOTIFY 481 Call/Transaction Does Not Exist).
 func (u *UA) handleMessageSummary(req *sip.Request, tx sip.ServerTransaction) bool {
 	if !isNotifyFor(req, "message-summary") {
 		return false

@@ -125,7 +125,8 @@ func (r *registration) failed(what string, err error, retryIn time.Duration) {
 }
 
 // register builds a fresh transaction each time: after a failure or an
-// Unregister diago's old one creates no binding (field notes).
+// Unregister, re-using diago's (v0.42) old one returns nil and creates no
+// binding.
 func (r *registration) register(ctx context.Context, recipient sip.Uri) (*diago.RegisterTransaction, error) {
 	tx, err := r.ua.dg.RegisterTransaction(ctx, recipient, diago.RegisterOptions{
 		Username: r.cfg.User,

@@ -380,7 +380,8 @@ func (u *UA) lineCfg(n int) (emulator.LineConfig, bool) {
 }
 
 // sipStatus extracts the SIP status from diago/sipgo errors, which come as
-// pointer or value types depending on the path (field notes).
+// *sipgo.ErrDialogResponse from Invite and as the value type from the REFER
+// and re-INVITE paths.
 func sipStatus(err error) (int, string) {
 	var pe *sipgo.ErrDialogResponse
 	if errors.As(err, &pe) && pe.Res != nil {
