@@ -269,8 +269,8 @@ func TestSenderFailuresCountedAndLogged(t *testing.T) {
 }
 
 // The '+' of an E.164 number or a Call-ID must not reach the server as a
-// space (field notes: a common CTI pitfall), nor '@', ';' or spaces break
-// the query.
+// space (a common CTI pitfall: servers decode an unescaped '+' as a
+// space), nor '@', ';' or spaces break the query.
 func TestSenderEscapingReachesServer(t *testing.T) {
 	_, reqs := sendEach(t, Config{}, emulator.EventIncomingCall,
 		"/in/$remote?call=$call_id&remote=$remote&name=$display_remote&local=$local&active=$active_user", callVars)
