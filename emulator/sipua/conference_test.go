@@ -181,6 +181,14 @@ func TestLocalThreeWayConference(t *testing.T) {
 		aToC, cRef = ac.Ref, cs[0].Ref
 		return ac.RTPIn > 5 && cs[0].RTPIn > 5
 	})
+	// Dialling carol held bob first (a number dialled during a call holds
+	// it, docs/events.md); resume him so that both calls are up, as Mix
+	// wants them.
+	a.ua.Unhold(aToB)
+	waitFor(t, "bob resumed", 5*time.Second, func() bool {
+		bs := b.Snapshot().Calls
+		return len(bs) == 1 && !bs[0].RemoteHeld
+	})
 
 	// Before the conference, each hears only A.
 	bob, carol := recordedCall{"bob", bDir, bRef}, recordedCall{"carol", cDir, cRef}
