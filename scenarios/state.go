@@ -19,7 +19,7 @@ import (
 //	forward: {always: "1003"} or {busy: off}
 //	led: {MSG: blink}       lamp: {D1: ringing}     muted: true
 //	volume: 5               voicemail: {new: 2, old: 8}
-//	provision: ok           ip: 127.0.0.1
+//	provision: ok           ip: 127.0.0.1           pickup: D1
 func (p *parse) stateChecks(v ast.Node, at int) []StateCheck {
 	values, ok := p.mapping(v, at, "expect_state")
 	if !ok {
@@ -113,8 +113,24 @@ func (p *parse) check(key, want string, l int) (StateCheck, bool) {
 		c.test = func(s emulator.Snapshot) (string, bool) { return s.Provision.State, s.Provision.State == want }
 	case "ip":
 		c.test = func(s emulator.Snapshot) (string, bool) { return s.Identity.IP, s.Identity.IP == want }
+	case "pickup":
+		// pickup: D1 - the BLF key can pick the watched call up (its
+		// early dialog is known).
+		n, err := strconv.Atoi(strings.TrimPrefix(want, "D"))
+		if !strings.HasPrefix(want, "D") || err != nil || n < 1 || n > 10 {
+			return bad("a DSS key D1-D10")
+		}
+		c.What = "pickup ready on"
+		c.test = func(s emulator.Snapshot) (string, bool) {
+			for _, d := range s.DSS {
+				if d.Key == n {
+					return strconv.FormatBool(d.Pickup), d.Pickup
+				}
+			}
+			return "not programmed", false
+		}
 	default:
-		p.errf(l, "expect_state: unknown key %q (want hook, dnd, busy, muted, line, call, calls, forward, led, lamp, volume, voicemail, provision, ip)", key)
+		p.errf(l, "expect_state: unknown key %q (want hook, dnd, busy, muted, line, call, calls, forward, led, lamp, volume, voicemail, provision, ip, pickup)", key)
 		return c, false
 	}
 	return c, true

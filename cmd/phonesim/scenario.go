@@ -59,6 +59,8 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	}
+	// The SIP libraries log through the default logger.
+	slog.SetDefault(logger)
 
 	list, err := scenarios.Load(fs.Args()...)
 	if err != nil {
