@@ -105,7 +105,15 @@ func (p *parse) errf(line int, format string, args ...any) {
 	p.probs = append(p.probs, Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-func line(n ast.Node) int {
+func line(n ast.Node) (l int) {
+	if d, ok := n.(*ast.DocumentNode); ok {
+		// A document without a "---" has no start token; its GetToken
+		// dereferences it (goccy/go-yaml v1.19.2).
+		if d.Start != nil {
+			return d.Start.Position.Line
+		}
+		n = d.Body
+	}
 	if n == nil || n.GetToken() == nil {
 		return 0
 	}
@@ -443,8 +451,10 @@ func (p *parse) step(n ast.Node) (Step, bool) {
 		}
 		return st, false
 	}
-	for key, mv := range fields {
-		if key != "phone" && Kind(key) != st.Kind && !slices.Contains(stepKeys[st.Kind], key) {
+	for _, mv := range values {
+		key := keyOf(mv)
+		_, isAction := stepKeys[Kind(key)]
+		if key != "phone" && !isAction && !slices.Contains(stepKeys[st.Kind], key) {
 			p.errf(line(mv.Key), "%s does not go with %s", key, st.Kind)
 		}
 	}
