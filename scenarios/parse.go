@@ -454,7 +454,10 @@ func (p *parse) step(n ast.Node) (Step, bool) {
 	for _, mv := range values {
 		key := keyOf(mv)
 		_, isAction := stepKeys[Kind(key)]
-		if key != "phone" && !isAction && !slices.Contains(stepKeys[st.Kind], key) {
+		if fields[key] != mv || key == "phone" || isAction {
+			continue // unknown or repeated (reported), or the action itself
+		}
+		if !slices.Contains(stepKeys[st.Kind], key) {
 			p.errf(line(mv.Key), "%s does not go with %s", key, st.Kind)
 		}
 	}

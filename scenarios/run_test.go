@@ -138,3 +138,12 @@ func TestPhonesThatCannotStart(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 }
+
+// hook: on when the phone is already on hook fails with why.
+func TestHookTwiceFails(t *testing.T) {
+	res := Run(context.Background(), load(t, "testdata/hook_twice.yaml"), Options{})
+	st := res.Failed()
+	if st == nil || st.Line != 7 || st.Failure.Got != "already on hook" {
+		t.Fatalf("result %s", res.Message())
+	}
+}
