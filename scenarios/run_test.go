@@ -147,3 +147,15 @@ func TestHookTwiceFails(t *testing.T) {
 		t.Fatalf("result %s", res.Message())
 	}
 }
+
+// On a terminal the running step is shown, then its line is rewritten
+// with the outcome.
+func TestLiveProgress(t *testing.T) {
+	var out bytes.Buffer
+	if res := Run(context.Background(), load(t, "testdata/short.yaml"), Options{Out: &out, Live: true}); !res.Passed {
+		t.Fatal(res.Message())
+	}
+	if want := "  … testdata/short.yaml:4 alice (1001) presses VOLUME_UP\r\033[K  ok   testdata/short.yaml:4 "; !strings.Contains(out.String(), want) {
+		t.Errorf("output %q lacks %q", out.String(), want)
+	}
+}
