@@ -80,8 +80,15 @@ func (r *runner) step(ctx context.Context, st Step) *Failure {
 		})
 	}
 	if f != nil && len(f.Phones) == 0 {
+		// The step's phones first, then the others: a call ended by the
+		// far end shows there.
 		for _, p := range phones {
 			f.Phones = append(f.Phones, view(p))
+		}
+		for _, p := range r.ps.List() {
+			if !slices.Contains(phones, p) {
+				f.Phones = append(f.Phones, view(p))
+			}
 		}
 	}
 	return f
