@@ -10,7 +10,10 @@ BENCH_PKGS ?= ./...
 TEST_TIMEOUT ?= 12m
 COVER_PROFILE := bin/coverage.out
 
-.PHONY: all help deps build run test fuzz bench lint cover clean
+# The shipped scenarios `make scenarios` runs.
+SCENARIOS ?= $(wildcard scenarios/*.yaml)
+
+.PHONY: all help deps build run test scenarios fuzz bench lint cover clean
 
 all: lint test
 
@@ -18,7 +21,8 @@ help:
 	@echo "make deps    install sipp, kamailio, baresip (as root, Debian) and Go modules"
 	@echo "make build   build $(BIN)"
 	@echo "make run     build and run the demo ($(BIN) without arguments)"
-	@echo "make test    go vet, then all tests with -race"
+	@echo "make test    go vet, then all tests with -race, then make scenarios"
+	@echo "make scenarios  run the shipped scenarios (JUnit XML in bin/scenarios.xml)"
 	@echo "make fuzz    run each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make bench   run the benchmarks of BENCH_PKGS (default $(BENCH_PKGS))"
 	@echo "make lint    gofmt must list nothing, go vet must pass"
@@ -37,6 +41,11 @@ run: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory scenarios
+
+# The shipped call flows through the binary, as CI would run them.
+scenarios: build
+	./$(BIN) scenario --parallel 2 --junit bin/scenarios.xml $(SCENARIOS)
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)

@@ -36,6 +36,10 @@ type Options struct {
 	Logger *slog.Logger
 	// SIP timing for tests; zero means sipua's defaults.
 	RegisterRetryMin, RegisterRetryMax, RequestTimeout time.Duration
+	// BeforeStart, if set, runs for each phone once it is built and
+	// before it starts, so that a subscriber (the scenario runner's Action
+	// URL sender) sees Setup Completed and the first Registered.
+	BeforeStart func(m *Member)
 }
 
 // Fleet is a running set of phones and, optionally, the embedded registrar.
@@ -217,6 +221,9 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	m.httpLn = ln
 	m.http = &http.Server{Handler: m.Web, ReadHeaderTimeout: 5 * time.Second, Protocols: http1Only}
 	go m.serve(ln)
+	if opts.BeforeStart != nil {
+		opts.BeforeStart(m)
+	}
 	if err := phone.Start(ctx); err != nil {
 		_ = m.http.Close()
 		m.Web.Close()

@@ -3,6 +3,7 @@
 //	phonesim                      the demo: embedded registrar on 127.0.0.1:5060,
 //	                              phones 1001 (alice) and 1002 (bob) on 127.0.0.1
 //	phonesim --config FILE        the phones (and registrar) FILE describes
+//	phonesim scenario FILE...     run scenario files (see docs/scenarios.md)
 //
 // It runs until SIGINT or SIGTERM, then hangs up, unregisters (Unregistered
 // fires) and exits 0. A bad configuration file exits 2 and starts nothing.
@@ -40,6 +41,9 @@ const (
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "scenario" {
+		return runScenario(args[1:], os.Stdin, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("phonesim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
