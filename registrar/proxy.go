@@ -68,7 +68,7 @@ func (rn *run) handleProxy(req *sip.Request, tx *txn) {
 	initial := !req.To().Params.Has("tag")
 	forUs := len(routeURIs(fwd)) == 0 && rn.isOurDomain(fwd.Recipient)
 
-	// BLF (registrar_subscribe.go): we are the notifier of the dialog
+	// BLF (subscribe.go): we are the notifier of the dialog
 	// event package for our users; a BYE ends a call we watch.
 	if req.Method == sip.SUBSCRIBE && forUs {
 		rn.handleSubscribe(req, tx)

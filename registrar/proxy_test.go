@@ -91,7 +91,7 @@ func TestProxyForwardsOutOfDialog(t *testing.T) {
 	}
 
 	// A SUBSCRIBE creates a dialog: Record-Route. (One for sip:1002@us
-	// is ours to serve, registrar_subscribe.go; this one is loose-routed
+	// is ours to serve, subscribe.go; this one is loose-routed
 	// through us to the phone itself.)
 	ourRoute := regURI(t, r)
 	ourRoute.UriParams = sip.HeaderParams{{K: "transport", V: "udp"}, {K: "lr"}}

@@ -6,9 +6,9 @@
 //
 // It is built on github.com/emiago/sipgo: sipgo's transport and transaction
 // layers carry the messages, this package is the transaction user — the
-// location service (registrar_location.go), the digest checks
-// (registrar_auth.go), the proxy core (registrar_proxy.go) and the dialog
-// event notifier (registrar_subscribe.go, registrar_dialog_events.go).
+// location service (location.go), the digest checks
+// (auth.go), the proxy core (proxy.go) and the dialog
+// event notifier (subscribe.go, dialog_events.go).
 package registrar
 
 import (
@@ -122,7 +122,7 @@ type options struct {
 	now                 func() time.Time
 	ringTimeout         time.Duration
 	nonceLifetime       time.Duration
-	subscribeMinExpires time.Duration // registrar_subscribe.go
+	subscribeMinExpires time.Duration // subscribe.go
 }
 
 // WithClock makes the registrar read time from now (binding expiry, nonce
