@@ -14,6 +14,13 @@ type Config struct {
 	// RejectCode is the SIP status an incoming call gets under DND
 	// (default 486 Busy Here).
 	RejectCode int
+	// CallAppearances is how many calls the phone holds at once
+	// (default DefaultCallAppearances); the next incoming INVITE gets
+	// 486 Busy Here.
+	CallAppearances int
+	// RingTimeout ends an unanswered incoming call with 480 and a Missed
+	// Call (default DefaultIncomingRingTimeout).
+	RingTimeout time.Duration
 	// Provision, if set, runs on key=AutoP on its own goroutine: it
 	// fetches and applies the phone's provisioning file and ends by
 	// posting ProvisionResult.
@@ -39,6 +46,12 @@ const MaxLines = 8
 func (c *Config) initWithDefaults() {
 	if c.RejectCode == 0 {
 		c.RejectCode = 486
+	}
+	if c.CallAppearances <= 0 {
+		c.CallAppearances = DefaultCallAppearances
+	}
+	if c.RingTimeout <= 0 {
+		c.RingTimeout = DefaultIncomingRingTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
