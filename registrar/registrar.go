@@ -62,6 +62,10 @@ type Config struct {
 	// challenged, as real PBXs do; Go cannot give a bool a default of true,
 	// hence the negative name.
 	DisableInviteChallenge bool
+	// ResolveForeignDomains lets the proxy forward to host names outside
+	// its domain (a DNS lookup each). By default (false) such requests get
+	// 404 without a lookup: phonesim serves loopback addresses.
+	ResolveForeignDomains bool
 	// DefaultExpires is granted when a REGISTER names no expiry (1 h).
 	DefaultExpires time.Duration
 	// MinExpires: a shorter non-zero expiry gets 423 Interval Too Brief
