@@ -78,6 +78,13 @@ type Sender struct {
 	closed   bool
 	nextID   int
 	attached map[int]*attachment
+
+	// At shutdown (BeginShutdown, shutdown.go) events are dropped, not
+	// sent; dropped counts them.
+	dropping     atomic.Bool
+	dropped      atomic.Uint64
+	dropLogged   atomic.Bool
+	shutdownOnce sync.Once
 }
 
 // NewSender parses every configured URL; an error names the event and the
@@ -219,6 +226,10 @@ func (a *attachment) handle(ev emulator.Event) {
 	if t == nil {
 		return
 	}
+	if a.s.dropping.Load() {
+		a.s.dropped.Add(1)
+		return
+	}
 	a.mu.Lock()
 	if a.detached {
 		a.mu.Unlock()
@@ -262,6 +273,7 @@ func (s *Sender) Close() {
 		c.CloseIdleConnections()
 	}
 	s.clientsMu.Unlock()
+	s.logDropped()
 }
 
 // Result of one request, also the "result" label of the metric.
