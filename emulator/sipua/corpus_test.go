@@ -12,9 +12,10 @@ import (
 // corpusDir is the RFC 4475 torture corpus (see its README).
 const corpusDir = "../../testdata/rfc4475"
 
-// legalInInvalid are messages of the corpus's invalid/ that RFC 4475 calls
-// legal for a UA to act on: badbranch (§3.3.? "a UA should process it
-// normally") and zeromf (Max-Forwards 0 stops proxies, not the UAS).
+// legalInInvalid are messages of the corpus's invalid/ that RFC 4475 files
+// under semantics, not syntax, and a UA may accept: badbranch (§3.2.1, a
+// branch without the z9hG4bK cookie) and zeromf (§3.3.11, Max-Forwards 0
+// stops proxies with 483, not the UAS).
 var legalInInvalid = map[string]bool{"badbranch": true, "zeromf": true}
 
 // refusedWith are the codes the issue names for messages that used to

@@ -51,30 +51,30 @@ func Syntax(req *sip.Request) *Refusal {
 			continue
 		}
 		if seen[name] {
-			// RFC 4475 §3.1.2.19 (multi01), §3.1.2.11 (mcl01).
+			// RFC 4475 §3.3.8 (multi01), §3.3.9 (mcl01).
 			return &Refusal{Code: 400, Reason: "Repeated " + canonical(name)}
 		}
 		seen[name] = true
 	}
 	// RFC 3261 §19.1.1 table: headers are "not allowed" in a
-	// Request-URI; RFC 4475 §3.1.2.5 (escruri).
+	// Request-URI; RFC 4475 §3.1.2.11 (escruri).
 	if req.Recipient.Headers != nil && req.Recipient.Headers.Length() > 0 {
 		return &Refusal{Code: 400, Reason: "Headers in Request-URI"}
 	}
 	// RFC 3261 §8.2.2.1: a scheme the UAS does not understand gets 416
-	// (RFC 4475 §3.3.? unkscm, novelsc).
+	// (RFC 4475 §3.3.2 unkscm).
 	switch strings.ToLower(req.Recipient.Scheme) {
 	case "sip", "sips", "tel", "":
 	default:
 		return &Refusal{Code: 416, Reason: "Unsupported URI Scheme"}
 	}
 	// RFC 3261 §8.1.1.5: "The method MUST match that of the request"
-	// (RFC 4475 §3.1.2.15 mismatch01). ACK and CANCEL carry their own.
+	// (RFC 4475 §3.1.2.17 mismatch01). ACK and CANCEL carry their own.
 	if cs := req.CSeq(); cs != nil && !strings.EqualFold(cs.MethodName.String(), req.Method.String()) {
 		return &Refusal{Code: 400, Reason: "CSeq Method Mismatch"}
 	}
 	// RFC 3261 §20.17: Date is an RFC 1123 date, "SIP only supports
-	// GMT" (RFC 4475 §3.1.2.13 baddate).
+	// GMT" (RFC 4475 §3.1.2.12 baddate).
 	if h := req.GetHeader("Date"); h != nil {
 		if _, err := time.Parse(time.RFC1123, h.Value()); err != nil || !strings.HasSuffix(h.Value(), " GMT") {
 			return &Refusal{Code: 400, Reason: "Invalid Date"}
@@ -86,8 +86,9 @@ func Syntax(req *sip.Request) *Refusal {
 // Offer checks what a UA that answers INVITEs with SDP refuses: a body it
 // cannot read gets 415 with the Accept it takes (RFC 3261 §21.4.13: "The
 // server MUST return a list of acceptable formats using the Accept ...
-// header field"; RFC 4475 §3.3.8 invut), and an Accept that leaves no room
-// for an SDP answer gets 406 (§21.4.7; RFC 4475 §3.3.12 sdp01).
+// header field"; RFC 4475 §3.3.6 invut), and an Accept that leaves no room
+// for an SDP answer gets 406 with a Warning 399 (§21.4.7; RFC 4475 §3.3.15
+// sdp01: "could respond with a 406 Not Acceptable, with a Warning/399").
 func Offer(req *sip.Request) *Refusal {
 	if req.Method != sip.INVITE {
 		return nil
@@ -119,7 +120,7 @@ func Offer(req *sip.Request) *Refusal {
 }
 
 // Extensions refuses a Require the UA does not support with 420 and the
-// options in Unsupported (RFC 3261 §8.2.2.3; RFC 4475 §3.3.? bext01).
+// options in Unsupported (RFC 3261 §8.2.2.3; RFC 4475 §3.3.5 bext01).
 // CANCEL and ACK are not checked (§8.2.2.3: "the UAS MUST ignore" them).
 func Extensions(req *sip.Request, supported ...string) *Refusal {
 	if req.Method == sip.ACK || req.Method == sip.CANCEL {
