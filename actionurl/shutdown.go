@@ -8,29 +8,40 @@ import "time"
 // longer (issue 7: phonesim stops within 2 s whatever the queues hold).
 const ShutdownGrace = time.Second
 
-// BeginShutdown starts the end of sending: events keep going out for
-// grace, then the request in flight of every device is interrupted and
-// every event still queued or still to come is dropped, counted (Dropped)
-// and logged once, by Close. The device's queue then drains at once, so
-// closing the device does not wait on the CTI server. Call it before
-// closing the devices; calls after the first do nothing.
+// BeginShutdown starts the end of sending. Events keep going out; once
+// grace has passed, a device whose GET is still under way is stuck (its
+// CTI server hangs or crawls): that GET is interrupted and every event it
+// still has queued, or gets later, is dropped, counted (Dropped) and
+// logged once, by Close. Its queue then drains at once, so closing the
+// device does not wait on the CTI server. A device whose server keeps up
+// goes on sending, so its last events (Unregistered) still arrive. Call it
+// before closing the devices; calls after the first do nothing.
 func (s *Sender) BeginShutdown(grace time.Duration) {
 	s.shutdownOnce.Do(func() {
-		if grace <= 0 {
-			s.startDropping()
-			return
-		}
-		time.AfterFunc(grace, s.startDropping)
+		s.grace = max(grace, 0)
+		time.AfterFunc(s.grace, s.dropStuck)
 	})
 }
 
-func (s *Sender) startDropping() {
-	s.dropping.Store(true)
+func (s *Sender) dropStuck() {
+	s.graceOver.Store(true)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, a := range s.attached {
-		a.cancel() // the GET in flight ends now (counted as canceled)
+		if a.sending.Load() {
+			a.dropping.Store(true)
+			a.cancel() // the GET in flight ends now (counted as canceled)
+		}
 	}
-	s.mu.Unlock()
+}
+
+// afterShutdownSend catches a device dropStuck missed because its GET had
+// not quite started: once the grace is over, a GET that took the grace or
+// longer marks the device stuck too, so at most one more GET waits.
+func (s *Sender) afterShutdownSend(a *attachment, took time.Duration) {
+	if s.graceOver.Load() && took >= s.grace {
+		a.dropping.Store(true)
+	}
 }
 
 // Dropped is how many events were dropped unsent at shutdown.

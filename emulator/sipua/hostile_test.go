@@ -20,25 +20,9 @@ import (
 // discards (port 9): these tests call the phone directly.
 func startLimitedPhone(t *testing.T, appearances int, ring time.Duration) *testPhone {
 	t.Helper()
-	lines := []emulator.LineConfig{{User: "1001", Password: "pw", Server: "127.0.0.1:9", Expires: time.Minute}}
-	ua := sipua.New(sipua.Options{IP: "127.0.0.1", Lines: lines, RetryMin: time.Second, RetryMax: time.Minute,
-		RequestTimeout: time.Second})
-	p := emulator.New(emulator.Config{
-		Identity:        emulator.Identity{Name: "bob", MAC: "00:a8:59:00:00:01", IP: "127.0.0.1", Model: "X4U", Firmware: "2.12.1"},
-		Lines:           lines,
-		CallAppearances: appearances,
-		RingTimeout:     ring,
-	}, ua)
-	tp := &testPhone{Phone: p, ua: ua, rec: record(p)}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
+	return startPhoneConfig(t, "bob", "127.0.0.1", "1001", "127.0.0.1:9", sipua.MediaOptions{}, func(cfg *emulator.Config) {
+		cfg.CallAppearances, cfg.RingTimeout = appearances, ring
 	})
-	return tp
 }
 
 // count is how many events of typ the phone published so far.
