@@ -85,6 +85,9 @@ type Phone struct {
 	// RingTimeoutSeconds ends an unanswered incoming call with 480 and a
 	// Missed Call (default 120).
 	RingTimeoutSeconds int `yaml:"ring_timeout_seconds,omitempty"`
+	// AcceptCallsFrom is "any" (default) or "registrar": new calls only
+	// from the lines' servers, others get 403 (Yealink sip.trust_ctrl).
+	AcceptCallsFrom string `yaml:"accept_calls_from,omitempty"`
 	// Media is what the phone plays into a call and where it records.
 	Media Media `yaml:"media,omitempty"`
 	// Forward is call forwarding at start (also settable in the LCD menu).
@@ -162,6 +165,7 @@ const (
 	DefaultRejectCode       = 486 // 486 Busy Here
 	DefaultCallAppearances  = emulator.DefaultCallAppearances
 	DefaultRingTimeout      = 120 // seconds, emulator.DefaultIncomingRingTimeout
+	DefaultAcceptCallsFrom  = "any"
 	DefaultPlay             = "tone:440"
 	DefaultExpires          = 3600 // seconds
 	DefaultTransport        = "udp"
@@ -217,6 +221,10 @@ func (f *File) ApplyDefaults() {
 		}
 		if p.RingTimeoutSeconds == 0 {
 			p.RingTimeoutSeconds = DefaultRingTimeout
+		}
+		p.AcceptCallsFrom = strings.ToLower(p.AcceptCallsFrom)
+		if p.AcceptCallsFrom == "" {
+			p.AcceptCallsFrom = DefaultAcceptCallsFrom
 		}
 		if p.Media.Play == "" {
 			p.Media.Play = DefaultPlay

@@ -212,6 +212,11 @@ func (v *validator) phone(path string, p *Phone, baseDir string) {
 	if p.RingTimeoutSeconds < 0 || p.RingTimeoutSeconds > 600 {
 		s.field(path+".ring_timeout_seconds", "%d is out of range (1 to 600 seconds)", p.RingTimeoutSeconds)
 	}
+	switch strings.ToLower(p.AcceptCallsFrom) {
+	case "", "any", "registrar":
+	default:
+		s.field(path+".accept_calls_from", "%q is not allowed (any or registrar)", p.AcceptCallsFrom)
+	}
 	v.media(path+".media", &p.Media, baseDir)
 	v.forward(path+".forward", &p.Forward)
 	v.dss(path+".dss", p.DSS)

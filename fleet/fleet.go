@@ -170,6 +170,8 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		RetryMin:       opts.RegisterRetryMin,
 		RetryMax:       opts.RegisterRetryMax,
 		Logger:         log,
+
+		AcceptCallsFromRegistrar: pc.AcceptCallsFrom == "registrar",
 	})
 	m := &Member{Config: *pc, UA: ua}
 	if pc.ProvisioningURL != "" {

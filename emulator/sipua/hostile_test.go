@@ -22,7 +22,7 @@ func startLimitedPhone(t *testing.T, appearances int, ring time.Duration) *testP
 	t.Helper()
 	return startPhoneConfig(t, "bob", "127.0.0.1", "1001", "127.0.0.1:9", sipua.MediaOptions{}, func(cfg *emulator.Config) {
 		cfg.CallAppearances, cfg.RingTimeout = appearances, ring
-	})
+	}, nil)
 }
 
 // count is how many events of typ the phone published so far.
@@ -256,4 +256,25 @@ func rssKB() int {
 		}
 	}
 	return 0
+}
+
+// With accept_calls_from: registrar a phone takes new calls only from its
+// line's server: an INVITE from elsewhere gets 403 and never rings (issue
+// 7, item 1, as Yealink's "Accept SIP Trust Server Only").
+func TestAcceptCallsFromRegistrarOnly(t *testing.T) {
+	registrar, stranger := newRawSIP(t), newRawSIP(t)
+	bob := startPhoneConfig(t, "bob", "127.0.0.1", "1001", registrar.conn.LocalAddr().String(), sipua.MediaOptions{}, nil,
+		func(o *sipua.Options) { o.AcceptCallsFromRegistrar = true })
+
+	c := stranger.invite(t, bob.ua.Addr(), "1001", "")
+	if got := status(c.final(t)); got != "SIP/2.0 403 Forbidden" {
+		t.Fatalf("INVITE from a stranger: %q, want 403 Forbidden", got)
+	}
+	if n := bob.rec.count(emulator.EventIncomingCall); n != 0 {
+		t.Fatalf("the stranger's INVITE rang the phone")
+	}
+	registrar.invite(t, bob.ua.Addr(), "1001", "")
+	bob.rec.wait(t, emulator.EventIncomingCall, expectTimeout)
+	pressKey(t, bob, keypad.X)
+	bob.rec.wait(t, emulator.EventTerminated, expectTimeout)
 }
