@@ -11,9 +11,9 @@ import (
 // registered users, not the world. RFC 3261 §16.5 leaves it to the proxy
 // which domains it is "responsible for"; §26.3.2.2 asks a proxy to
 // authenticate requests before it acts on them. Kamailio's default
-// configuration does the same: requests for foreign domains are relayed
-// only for authenticated local users ("403 Relaying Forbidden" otherwise),
-// and out-of-dialog requests from unknown senders are challenged.
+// kamailio.cfg does the same in route[AUTH]: it challenges requests from
+// its own users, and refuses the rest unless they are for a local
+// destination ("not an open relay here": 403 Not relaying).
 
 // registeredSource reports whether src ("ip:port") is where a current
 // binding's REGISTER came from: a phone registered here.
