@@ -78,6 +78,14 @@ type Sender struct {
 	closed   bool
 	nextID   int
 	attached map[int]*attachment
+
+	// At shutdown (BeginShutdown, shutdown.go) a stuck device's events
+	// are dropped, not sent; dropped counts them.
+	dropped      atomic.Uint64
+	dropLogged   atomic.Bool
+	shutdownOnce sync.Once
+	graceOver    atomic.Bool
+	grace        time.Duration // set by BeginShutdown, before graceOver
 }
 
 // NewSender parses every configured URL; an error names the event and the
@@ -187,6 +195,9 @@ type attachment struct {
 	detached bool
 	inFlight sync.WaitGroup
 	once     sync.Once
+
+	sending  atomic.Bool // a GET is under way
+	dropping atomic.Bool // shutdown found it stuck: drop the rest
 }
 
 // Attach subscribes to d's events and sends the Action URL of each event
@@ -219,6 +230,10 @@ func (a *attachment) handle(ev emulator.Event) {
 	if t == nil {
 		return
 	}
+	if a.dropping.Load() {
+		a.s.dropped.Add(1)
+		return
+	}
 	a.mu.Lock()
 	if a.detached {
 		a.mu.Unlock()
@@ -227,7 +242,11 @@ func (a *attachment) handle(ev emulator.Event) {
 	a.inFlight.Add(1)
 	a.mu.Unlock()
 	defer a.inFlight.Done()
+	a.sending.Store(true)
+	defer a.sending.Store(false)
+	begun := time.Now()
 	a.s.send(a.ctx, t, ev)
+	a.s.afterShutdownSend(a, time.Since(begun))
 }
 
 func (a *attachment) detach() {
@@ -262,6 +281,7 @@ func (s *Sender) Close() {
 		c.CloseIdleConnections()
 	}
 	s.clientsMu.Unlock()
+	s.logDropped()
 }
 
 // Result of one request, also the "result" label of the metric.

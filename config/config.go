@@ -79,6 +79,15 @@ type Phone struct {
 	// RejectCode is the SIP status for calls refused under DND:
 	// 480, 486 (default) or 603.
 	RejectCode int `yaml:"reject_code,omitempty"`
+	// CallAppearances is how many calls the phone holds at once (default
+	// 24, Yealink's most); the next incoming INVITE gets 486 Busy Here.
+	CallAppearances int `yaml:"call_appearances,omitempty"`
+	// RingTimeoutSeconds ends an unanswered incoming call with 480 and a
+	// Missed Call (default 120).
+	RingTimeoutSeconds int `yaml:"ring_timeout_seconds,omitempty"`
+	// AcceptCallsFrom is "any" (default) or "registrar": new calls only
+	// from the lines' servers, others get 403 (Yealink sip.trust_ctrl).
+	AcceptCallsFrom string `yaml:"accept_calls_from,omitempty"`
 	// Media is what the phone plays into a call and where it records.
 	Media Media `yaml:"media,omitempty"`
 	// Forward is call forwarding at start (also settable in the LCD menu).
@@ -154,6 +163,9 @@ const (
 	DefaultAdminUser        = "admin"
 	DefaultAdminPassword    = "admin"
 	DefaultRejectCode       = 486 // 486 Busy Here
+	DefaultCallAppearances  = emulator.DefaultCallAppearances
+	DefaultRingTimeout      = 120 // seconds, emulator.DefaultIncomingRingTimeout
+	DefaultAcceptCallsFrom  = "any"
 	DefaultPlay             = "tone:440"
 	DefaultExpires          = 3600 // seconds
 	DefaultTransport        = "udp"
@@ -203,6 +215,16 @@ func (f *File) ApplyDefaults() {
 		}
 		if p.RejectCode == 0 {
 			p.RejectCode = DefaultRejectCode
+		}
+		if p.CallAppearances == 0 {
+			p.CallAppearances = DefaultCallAppearances
+		}
+		if p.RingTimeoutSeconds == 0 {
+			p.RingTimeoutSeconds = DefaultRingTimeout
+		}
+		p.AcceptCallsFrom = strings.ToLower(p.AcceptCallsFrom)
+		if p.AcceptCallsFrom == "" {
+			p.AcceptCallsFrom = DefaultAcceptCallsFrom
 		}
 		if p.Media.Play == "" {
 			p.Media.Play = DefaultPlay
@@ -254,7 +276,9 @@ func (p *Phone) EmulatorConfig() emulator.Config {
 			Model:    p.Model,
 			Firmware: p.Firmware,
 		},
-		RejectCode: p.RejectCode,
+		RejectCode:      p.RejectCode,
+		CallAppearances: p.CallAppearances,
+		RingTimeout:     time.Duration(p.RingTimeoutSeconds) * time.Second,
 	}
 	for _, k := range p.DSS {
 		cfg.DSS = append(cfg.DSS, emulator.DSSKey{Kind: k.Type, Value: k.Value, Label: k.Label})

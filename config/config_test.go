@@ -69,6 +69,7 @@ func TestExample(t *testing.T) {
 		Name: "alice", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 		RTPPorts: "20000-20999", MAC: "00:a8:59:00:10:01", Model: "X4U", Firmware: "2.12.1",
 		Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 486,
+		CallAppearances: 24, RingTimeoutSeconds: 120, AcceptCallsFrom: "any",
 		Media:           Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
 		Forward:         Forward{Busy: "1002", NoAnswerSeconds: 20},
 		ProvisioningURL: "http://127.0.0.1:9000/prov/",
@@ -131,6 +132,7 @@ func TestDefaults(t *testing.T) {
 			Name: "a", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 			MAC: "00:a8:59:00:00:01", Model: "X4U", Firmware: "2.12.1",
 			Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 486,
+			CallAppearances: 24, RingTimeoutSeconds: 120, AcceptCallsFrom: "any",
 			Media: Media{Play: "tone:440"},
 			Lines: []Line{{User: "1001", Server: "pbx.example.com:5060", Expires: 3600, Transport: "udp"}},
 		}},
@@ -267,6 +269,8 @@ func TestEmulatorConfig(t *testing.T) {
     model: X6
     firmware: "1.0"
     reject_code: 480
+    call_appearances: 4
+    ring_timeout_seconds: 30
     lines:
       - {user: "1001", password: s1, server: 127.0.0.1:5060, display_name: Alice, expires: 60, voicemail: "*97", auto_answer: true}
       - {user: "1002", server: 127.0.0.1:5060}
@@ -278,7 +282,9 @@ func TestEmulatorConfig(t *testing.T) {
 			{User: "1001", Password: "s1", Server: "127.0.0.1:5060", DisplayName: "Alice", Expires: time.Minute, Voicemail: "*97", AutoAnswer: true},
 			{User: "1002", Server: "127.0.0.1:5060", Expires: time.Hour},
 		},
-		RejectCode: 480,
+		RejectCode:      480,
+		CallAppearances: 4,
+		RingTimeout:     30 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("EmulatorConfig =\n%+v\nwant\n%+v", got, want)
@@ -417,5 +423,22 @@ func TestForwardValidation(t *testing.T) {
 	}
 	if fw := f.Phones[0].Forward; fw.Busy != "2001" || fw.NoAnswer != "sip:vm@127.0.0.1" {
 		t.Fatalf("forward %+v", fw)
+	}
+}
+
+func TestCallLimitValidation(t *testing.T) {
+	yml := "phones:\n  - name: a\n    ip: 127.0.0.1\n    sip_port: 5071\n    http_port: 8081\n" +
+		"    lines: [{user: \"1001\", server: \"127.0.0.1:5060\"}]\n" +
+		"    call_appearances: 25\n    ring_timeout_seconds: -1\n    accept_calls_from: proxy\n"
+	_, err := Parse("phones.yaml", []byte(yml))
+	if err == nil {
+		t.Fatal("out-of-range call limits accepted")
+	}
+	for _, want := range []string{"phones.yaml:7: phones[0].call_appearances: 25 is out of range (1 to 24)",
+		"phones.yaml:8: phones[0].ring_timeout_seconds: -1 is out of range (1 to 600 seconds)",
+		`phones.yaml:9: phones[0].accept_calls_from: "proxy" is not allowed (any or registrar)`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
 	}
 }

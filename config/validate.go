@@ -206,6 +206,17 @@ func (v *validator) phone(path string, p *Phone, baseDir string) {
 			s.field(path+".reject_code", "%d is not allowed (480, 486 or 603)", p.RejectCode)
 		}
 	}
+	if p.CallAppearances < 0 || p.CallAppearances > 24 {
+		s.field(path+".call_appearances", "%d is out of range (1 to 24)", p.CallAppearances)
+	}
+	if p.RingTimeoutSeconds < 0 || p.RingTimeoutSeconds > 600 {
+		s.field(path+".ring_timeout_seconds", "%d is out of range (1 to 600 seconds)", p.RingTimeoutSeconds)
+	}
+	switch strings.ToLower(p.AcceptCallsFrom) {
+	case "", "any", "registrar":
+	default:
+		s.field(path+".accept_calls_from", "%q is not allowed (any or registrar)", p.AcceptCallsFrom)
+	}
 	v.media(path+".media", &p.Media, baseDir)
 	v.forward(path+".forward", &p.Forward)
 	v.dss(path+".dss", p.DSS)

@@ -21,6 +21,13 @@ type Config struct {
 	// entry as in SetForward.
 	DND     bool
 	Forward []SetForward
+	// CallAppearances is how many calls the phone holds at once
+	// (default DefaultCallAppearances); the next incoming INVITE gets
+	// 486 Busy Here.
+	CallAppearances int
+	// RingTimeout ends an unanswered incoming call with 480 and a Missed
+	// Call (default DefaultIncomingRingTimeout).
+	RingTimeout time.Duration
 	// Provision, if set, runs on key=AutoP on its own goroutine: it
 	// fetches and applies the phone's provisioning file and ends by
 	// posting ProvisionResult.
@@ -46,6 +53,12 @@ const MaxLines = 8
 func (c *Config) initWithDefaults() {
 	if c.RejectCode == 0 {
 		c.RejectCode = 486
+	}
+	if c.CallAppearances <= 0 {
+		c.CallAppearances = DefaultCallAppearances
+	}
+	if c.RingTimeout <= 0 {
+		c.RingTimeout = DefaultIncomingRingTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -196,6 +196,8 @@ func (s *state) apply(in Input) error {
 		return s.setForward(in)
 	case ringTimeout:
 		s.onRingTimeout(in)
+	case ringExpired:
+		s.onRingExpired(in)
 	case consultTimeout:
 		s.onConsultTimeout(in)
 	case SIPDialogState:

@@ -117,7 +117,7 @@ func (s *state) onIncoming(in SIPIncoming) {
 		s.p.log.Info("incoming call rejected: DND", "from", in.RemoteURI, "code", s.p.cfg.RejectCode)
 		return
 	}
-	if s.forwardIncoming(in) {
+	if s.forwardIncoming(in) || s.refuseOverLimit(in) {
 		return
 	}
 	s.menu = nil // a ringing call takes the screen
@@ -144,6 +144,7 @@ func (s *state) onIncoming(in SIPIncoming) {
 		return
 	}
 	s.armNoAnswer(c)
+	s.armRingTimeout(c)
 }
 
 func (s *state) onCallStarted(in SIPCallStarted) {

@@ -179,6 +179,8 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		RetryMin:       opts.RegisterRetryMin,
 		RetryMax:       opts.RegisterRetryMax,
 		Logger:         log,
+
+		AcceptCallsFromRegistrar: pc.AcceptCallsFrom == "registrar",
 	})
 	m := &Member{Config: *pc, UA: ua}
 	if pc.ProvisioningURL != "" {
@@ -281,6 +283,8 @@ func (fl *Fleet) Close(ctx context.Context) error {
 }
 
 func (m *Member) close(ctx context.Context) error {
+	// Queued Action URLs get ShutdownGrace; a hanging CTI server holds no shutdown.
+	m.Sender.BeginShutdown(actionurl.ShutdownGrace)
 	err := m.Phone.Close(ctx) // delivers every event, Unregistered included
 	m.Sender.Close()          // after the phone, so the last GETs go out
 	m.Web.Close()

@@ -6,9 +6,9 @@
 //
 // It is built on github.com/emiago/sipgo: sipgo's transport and transaction
 // layers carry the messages, this package is the transaction user — the
-// location service (registrar_location.go), the digest checks
-// (registrar_auth.go), the proxy core (registrar_proxy.go) and the dialog
-// event notifier (registrar_subscribe.go, registrar_dialog_events.go).
+// location service (location.go), the digest checks
+// (auth.go), the proxy core (proxy.go) and the dialog
+// event notifier (subscribe.go, dialog_events.go).
 package registrar
 
 import (
@@ -62,6 +62,10 @@ type Config struct {
 	// challenged, as real PBXs do; Go cannot give a bool a default of true,
 	// hence the negative name.
 	DisableInviteChallenge bool
+	// ResolveForeignDomains lets the proxy forward to host names outside
+	// its domain (a DNS lookup each). By default (false) such requests get
+	// 404 without a lookup: phonesim serves loopback addresses.
+	ResolveForeignDomains bool
 	// DefaultExpires is granted when a REGISTER names no expiry (1 h).
 	DefaultExpires time.Duration
 	// MinExpires: a shorter non-zero expiry gets 423 Interval Too Brief
@@ -122,7 +126,7 @@ type options struct {
 	now                 func() time.Time
 	ringTimeout         time.Duration
 	nonceLifetime       time.Duration
-	subscribeMinExpires time.Duration // registrar_subscribe.go
+	subscribeMinExpires time.Duration // subscribe.go
 }
 
 // WithClock makes the registrar read time from now (binding expiry, nonce

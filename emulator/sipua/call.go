@@ -268,15 +268,10 @@ func (u *UA) awaitAnswer(d *diago.DialogServerSession, leg *callLeg) bool {
 			if code == 0 {
 				code = sip.StatusBusyHere
 			}
-			err := d.Respond(code, reasonPhrase(code), nil)
-			u.to.Post(emulator.SIPEnded{Ref: ref, Code: code, Reason: reasonPhrase(code), ByRemote: false})
-			if err != nil {
-				u.log.Debug("reject failed", "call", ref, "error", err)
-			}
+			u.refuse(d, leg, code)
 		}
 	case <-leg.hangupCh:
-		_ = d.Respond(statusDecline, "Decline", nil)
-		u.to.Post(emulator.SIPEnded{Ref: ref, Code: statusDecline, Reason: "Decline"})
+		u.refuse(d, leg, statusDecline)
 	case <-d.Context().Done():
 		// CANCEL from the caller (RFC 3261 §9.2: the INVITE gets 487).
 		u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusRequestTerminated, Reason: "Request Terminated", ByRemote: true, Cancelled: true})
@@ -293,14 +288,15 @@ func (u *UA) talk(dialogCtx context.Context, ref emulator.CallRef, leg *callLeg,
 	case <-dialogCtx.Done():
 		u.to.Post(emulator.SIPEnded{Ref: ref, ByRemote: true, Reason: "remote hangup"})
 	case <-leg.hangupCh:
+		// The call is over for the phone now; the BYE's transaction
+		// finishes here, off the phone's path (issue 7). The leg stays
+		// in u.calls until then, so Stop waits for the BYE to go out.
+		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: "local hangup"})
 		ctx, cancel := context.WithTimeout(context.Background(), u.opts.RequestTimeout)
-		err := hangup(ctx)
-		cancel()
-		reason := "local hangup"
-		if err != nil {
-			reason = "local hangup (BYE failed: " + err.Error() + ")"
+		if err := hangup(ctx); err != nil {
+			u.log.Info("BYE failed", "call", ref, "error", err)
 		}
-		u.to.Post(emulator.SIPEnded{Ref: ref, Reason: reason})
+		cancel()
 	case <-u.ctx.Done():
 		ctx, cancel := context.WithTimeout(context.Background(), u.opts.RequestTimeout)
 		_ = hangup(ctx)
@@ -399,6 +395,14 @@ func (u *UA) placeCall(o outgoing) {
 	go func() {
 		select {
 		case <-leg.hangupCh:
+			if leg.dialog() == nil {
+				// Not answered yet: the call ends for the phone now,
+				// while CANCEL waits for the far end's 487 (up to
+				// Timer B, 32 s, if it went away). talk reports a
+				// call answered meanwhile; the phone ignores the
+				// second report.
+				u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusRequestTerminated, Reason: "cancelled"})
+			}
 			cancel() // diago sends CANCEL when the INVITE's ctx ends early
 		case <-ctx.Done():
 		}

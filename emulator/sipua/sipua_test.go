@@ -90,13 +90,29 @@ func startPhoneTB(t testing.TB, name, ip, user, server string) *testPhone {
 // startPhoneMedia starts a phone with one line and the given media options.
 func startPhoneMedia(t testing.TB, name, ip, user, server string, media sipua.MediaOptions) *testPhone {
 	t.Helper()
+	return startPhoneConfig(t, name, ip, user, server, media, nil, nil)
+}
+
+// startPhoneConfig is startPhoneMedia with the core's configuration and
+// the SIP side's options adjusted by tune and tuneUA (nil: as they are).
+func startPhoneConfig(t testing.TB, name, ip, user, server string, media sipua.MediaOptions,
+	tune func(*emulator.Config), tuneUA func(*sipua.Options)) *testPhone {
+	t.Helper()
 	lines := []emulator.LineConfig{{User: user, Password: "pw", Server: server, DisplayName: name, Expires: time.Minute}}
-	ua := sipua.New(sipua.Options{IP: ip, Lines: lines, RetryMin: 200 * time.Millisecond, RetryMax: time.Second,
-		RequestTimeout: time.Second, Media: media})
-	p := emulator.New(emulator.Config{
+	opts := sipua.Options{IP: ip, Lines: lines, RetryMin: 200 * time.Millisecond, RetryMax: time.Second,
+		RequestTimeout: time.Second, Media: media}
+	if tuneUA != nil {
+		tuneUA(&opts)
+	}
+	ua := sipua.New(opts)
+	cfg := emulator.Config{
 		Identity: emulator.Identity{Name: name, MAC: "00:a8:59:00:00:01", IP: ip, Model: "X4U", Firmware: "2.12.1"},
 		Lines:    lines,
-	}, ua)
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	p := emulator.New(cfg, ua)
 	tp := &testPhone{Phone: p, ua: ua, rec: record(p)}
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)

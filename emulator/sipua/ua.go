@@ -39,6 +39,9 @@ type Options struct {
 	// RequestTimeout bounds each REGISTER round trip (default 4s), so a
 	// registrar that went away is noticed quickly.
 	RequestTimeout time.Duration
+	// AcceptCallsFromRegistrar refuses new calls (403) from anywhere but
+	// the lines' servers (trust.go); config accept_calls_from: registrar.
+	AcceptCallsFromRegistrar bool
 	// RetryMin and RetryMax bound the back-off between failed
 	// registrations (defaults 1s and 60s).
 	RetryMin, RetryMax time.Duration
@@ -167,7 +170,7 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		diago.WithServerRequestMiddleware(func(next sipgo.RequestHandler) sipgo.RequestHandler {
 			// The guard screens first; inDialog then sees re-INVITEs
 			// (remote hold) and takes REFERs (transfer) of our calls.
-			return guard(u.log)(u.outOfDialog(u.inDialog(next)))
+			return guard(u.log)(u.trusted(u.outOfDialog(u.inDialog(next))))
 		}),
 		diago.WithTransport(diago.Transport{
 			Transport:    u.opts.Transport,

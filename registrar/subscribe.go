@@ -17,7 +17,7 @@ import (
 // A local user SUBSCRIBEs to sip:<user>@<registrar> with "Event: dialog";
 // the registrar answers 200, sends a NOTIFY with the full current state at
 // once, and another (full state, next version) each time a call of the
-// watched user changes state (registrar_dialog_events.go).
+// watched user changes state (dialog_events.go).
 
 const (
 	// eventDialog is the only event package we serve.

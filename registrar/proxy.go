@@ -68,7 +68,7 @@ func (rn *run) handleProxy(req *sip.Request, tx *txn) {
 	initial := !req.To().Params.Has("tag")
 	forUs := len(routeURIs(fwd)) == 0 && rn.isOurDomain(fwd.Recipient)
 
-	// BLF (registrar_subscribe.go): we are the notifier of the dialog
+	// BLF (subscribe.go): we are the notifier of the dialog
 	// event package for our users; a BYE ends a call we watch.
 	if req.Method == sip.SUBSCRIBE && forUs {
 		rn.handleSubscribe(req, tx)
@@ -79,10 +79,12 @@ func (rn *run) handleProxy(req *sip.Request, tx *txn) {
 	}
 
 	// An initial INVITE from a phone is challenged, as real PBXs do.
+	authenticated := false
 	if req.IsInvite() && initial && !r.cfg.DisableInviteChallenge && !r.auth.open() {
 		if !rn.authorizeInvite(req, fwd, tx) {
 			return
 		}
+		authenticated = true
 	}
 
 	var callee string // the local user an initial INVITE is for
@@ -96,6 +98,18 @@ func (rn *run) handleProxy(req *sip.Request, tx *txn) {
 	}
 	if code != 0 {
 		rn.fail(req, tx, code, reason)
+		return
+	}
+	// The relay policy (relay.go): other out-of-dialog requests from
+	// unregistered senders are challenged like INVITEs, and only our
+	// domain and our registered phones are served to strangers.
+	if initial && !req.IsInvite() {
+		if !rn.challengeUnknown(req, fwd, tx) {
+			return
+		}
+		authenticated = authenticated || !r.auth.open()
+	}
+	if !forUs && !rn.relayAllowed(req, tx, next, authenticated) {
 		return
 	}
 	if next.transport != "udp" && next.transport != "tcp" {

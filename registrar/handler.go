@@ -9,6 +9,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/phonesim/phonesim/internal/sipcheck"
 )
 
 // txn wraps a sipgo server transaction and remembers whether it got a final
@@ -92,6 +94,12 @@ func validateRequest(req *sip.Request) (int, string) {
 	}
 	if req.SipVersion != "SIP/2.0" {
 		return sip.StatusVersionNotSupported, "Version Not Supported"
+	}
+	// What RFC 3261 refuses in any element (internal/sipcheck): repeated
+	// single-value headers, headers in the Request-URI, a bad Date, an
+	// unknown scheme. A proxy that relayed them would ring the phone.
+	if rf := sipcheck.Syntax(req); rf != nil {
+		return rf.Code, rf.Reason
 	}
 	return 0, ""
 }

@@ -14,11 +14,11 @@ import (
 // BLF support, part 1: the dialog state of local users as the proxy sees
 // their calls, in the terms of RFC 4235 §3.7.1 (trying, proceeding, early,
 // confirmed, terminated). Every change is pushed to the subscribers of the
-// watched user (registrar_subscribe.go) as a full-state dialog-info
+// watched user (subscribe.go) as a full-state dialog-info
 // document.
 //
 // The proxy reports what it sees through a callWatch per initial INVITE
-// (registrar_proxy.go) and through bye for in-dialog BYEs, which pass here
+// (proxy.go) and through bye for in-dialog BYEs, which pass here
 // because the proxy record-routes.
 
 // maxConfirmedCallAge drops a confirmed call whose BYE never came through
