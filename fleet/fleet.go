@@ -55,10 +55,12 @@ type Member struct {
 	UA     *sipua.UA
 	Sender *actionurl.Sender
 	Web    *activeuri.Server
-	http   *http.Server
-	mu     sync.Mutex   // guards httpLn and detach
-	httpLn net.Listener // moves when the phone's IP changes
-	detach func()
+	// Console lists the Action URLs sent and Active URI requests received.
+	Console *Console
+	http    *http.Server
+	mu      sync.Mutex   // guards httpLn and detach
+	httpLn  net.Listener // moves when the phone's IP changes
+	detach  func()
 }
 
 // HTTPAddr is the phone's bound web address (host:port).
@@ -171,7 +173,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		RetryMax:       opts.RegisterRetryMax,
 		Logger:         log,
 	})
-	m := &Member{Config: *pc, UA: ua}
+	m := &Member{Config: *pc, UA: ua, Console: &Console{}}
 	if pc.ProvisioningURL != "" {
 		ecfg.Provision = m.autoProvision
 	}
@@ -186,6 +188,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		FromPhoneIP: true,
 		Logger:      log, // the sender names the phone in each line itself
 		Version:     Version,
+		Observe:     m.Console.addDelivery,
 	})
 	if err != nil {
 		return nil, err
@@ -203,6 +206,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		Logger:   plog,
 		Metrics:  metricsHandler(sender),
 		ChangeIP: m.changeIP,
+		Observe:  m.Console.addRequest,
 	})
 	ln, err := net.Listen("tcp", pc.HTTPAddr())
 	if err != nil {
