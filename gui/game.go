@@ -1,0 +1,268 @@
+//go:build gui
+
+// Package gui is phonesim's window: the phones of a running fleet drawn as
+// desk phones with ebiten, side by side (up to four; a picker chooses when
+// there are more), each with its CTI console. It is a front end over the
+// same core as bin/phonesim: it reads emulator.Device snapshots, redraws
+// when a phone publishes an event, and turns clicks and keys into the same
+// inputs Active URI uses (emulator.PressKey, plus emulator.Handset). It
+// implements no phone behaviour of its own.
+//
+// Geometry, hit-testing, the keyboard map and the snapshot-to-lamp mapping
+// live in gui/layout, which needs no display and is tested on its own.
+package gui
+
+import (
+	"context"
+	"image"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/fleet"
+	"github.com/phonesim/phonesim/gui/layout"
+	"github.com/phonesim/phonesim/keypad"
+)
+
+// phoneView is one phone of the fleet as the window knows it.
+type phoneView struct {
+	m  *fleet.Member
+	in chan emulator.Input // applied in order by one goroutine (see inputLoop)
+
+	mu          sync.Mutex
+	notice      string // the last refused input
+	noticeUntil time.Time
+}
+
+// noticeTime is how long a refused input stays on the phone's badge.
+const noticeTime = 4 * time.Second
+
+func (v *phoneView) setNotice(s string) {
+	v.mu.Lock()
+	v.notice, v.noticeUntil = s, time.Now().Add(noticeTime)
+	v.mu.Unlock()
+}
+
+func (v *phoneView) currentNotice(now time.Time) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if now.After(v.noticeUntil) {
+		return ""
+	}
+	return v.notice
+}
+
+// Game is the ebiten.Game over a fleet.
+type Game struct {
+	ctx    context.Context
+	opts   Options
+	log    *slog.Logger
+	phones []*phoneView
+
+	// Touched by ebiten's goroutine only (Update, Draw, Layout).
+	shown     []int
+	focus     int // fleet index the keyboard drives
+	help      bool
+	pressed   layout.Hit // the target under a held mouse button
+	mouseDown bool
+	sw, sh    int // screen size from the last Layout
+	lastW     int
+	lastH     int
+	keys      map[string]ebiten.Key
+
+	lastMinute atomic.Int64 // the status bar's minute, for the ticker
+
+	dirty   atomic.Bool // something changed since the last Draw
+	ready   atomic.Bool // lines registered (and the scripted call up)
+	quit    atomic.Bool
+	shot    atomic.Bool // a screenshot is wanted on the next Draw
+	shotErr chan error
+	sound   *sound
+	wg      sync.WaitGroup
+}
+
+func newGame(ctx context.Context, fl *fleet.Fleet, opts Options) *Game {
+	g := &Game{ctx: ctx, opts: opts, log: opts.Logger, shown: layout.FirstShown(len(fl.Phones)), shotErr: make(chan error, 1)}
+	g.keys = map[string]ebiten.Key{}
+	for k := ebiten.Key(0); k <= ebiten.KeyMax; k++ {
+		g.keys[k.String()] = k
+	}
+	for _, m := range fl.Phones {
+		g.phones = append(g.phones, &phoneView{m: m, in: make(chan emulator.Input, 64)})
+	}
+	g.dirty.Store(true)
+	return g
+}
+
+// wake asks for a frame: a phone changed, a lamp blinks, a record came in.
+func (g *Game) wake() {
+	g.dirty.Store(true)
+	ebiten.ScheduleFrame()
+}
+
+// start subscribes to every phone and console and starts the input
+// goroutines and the animation ticker; stop undoes it.
+func (g *Game) start() (stop func()) {
+	var cancels []func()
+	for _, v := range g.phones {
+		v := v
+		cancels = append(cancels, v.m.Phone.Subscribe(func(ev emulator.Event) {
+			g.sound.event(v, ev)
+			g.wake()
+		}))
+		cancels = append(cancels, v.m.Console.Watch(g.wake))
+		g.wg.Add(1)
+		go g.inputLoop(v)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	done := make(chan struct{})
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-g.ctx.Done():
+				g.wake() // Update sees the context and ends the game
+				<-done
+				return
+			case <-tick.C:
+				g.animate()
+			}
+		}
+	}()
+	return func() {
+		tick.Stop()
+		close(done)
+		for _, c := range cancels {
+			c()
+		}
+		for _, v := range g.phones {
+			close(v.in)
+		}
+		g.wg.Wait()
+	}
+}
+
+// animate schedules a frame when time alone changes the picture: a
+// blinking lamp or a running call clock on a shown phone (every 100 ms,
+// half the fast blink), or the status bar's minute.
+func (g *Game) animate() {
+	now := time.Now()
+	for _, v := range g.phones {
+		if layout.Animated(v.m.Phone.Snapshot()) {
+			g.wake()
+			return
+		}
+	}
+	if m := now.Unix() / 60; g.lastMinute.Swap(m) != m {
+		g.wake()
+	}
+}
+
+// inputLoop applies v's inputs one at a time, in the order they were
+// made; a refused input is shown on the phone.
+func (g *Game) inputLoop(v *phoneView) {
+	defer g.wg.Done()
+	for in := range v.in {
+		ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
+		err := v.m.Phone.Do(ctx, in)
+		cancel()
+		if err != nil {
+			v.setNotice(err.Error())
+			g.wake()
+		}
+	}
+}
+
+// post queues an input for the phone at fleet index i.
+func (g *Game) post(i int, in emulator.Input) {
+	v := g.phones[i]
+	select {
+	case v.in <- in:
+		if k, ok := in.(emulator.PressKey); ok {
+			g.sound.click(k.Key)
+		}
+	default:
+		v.setNotice("too many keys at once; key dropped")
+	}
+	g.dirty.Store(true)
+}
+
+// screen is the current arrangement.
+func (g *Game) screen() layout.Screen { return layout.Arrange(len(g.phones), g.shown) }
+
+// Layout implements ebiten.Game: the screen has the window's size in
+// device pixels, so text is laid out at the real resolution (crisp at 1×
+// and 2×).
+func (g *Game) Layout(outsideWidth, outsideHeight int) (int, int) {
+	s := ebiten.Monitor().DeviceScaleFactor()
+	g.sw, g.sh = int(math.Ceil(float64(outsideWidth)*s)), int(math.Ceil(float64(outsideHeight)*s))
+	return g.sw, g.sh
+}
+
+// Draw implements ebiten.Game. In minimum-FPS mode the screen is kept
+// between frames and only redrawn when something changed.
+func (g *Game) Draw(screen *ebiten.Image) {
+	b := screen.Bounds()
+	if g.opts.FPSMode != FPSDefault && !g.dirty.Swap(false) && b.Dx() == g.lastW && b.Dy() == g.lastH && !g.shot.Load() {
+		return
+	}
+	g.lastW, g.lastH = b.Dx(), b.Dy()
+	screen.Fill(colDesk)
+	sc := g.screen()
+	scale, ox, oy := layout.Fit(sc.W, sc.H, float64(b.Dx()), float64(b.Dy()))
+	p := &painter{dst: screen, scale: scale, offX: ox, offY: oy}
+	now := time.Now()
+	if sc.Picker {
+		for i, t := range sc.Tabs {
+			c := colKey
+			for _, s := range g.shown {
+				if s == i {
+					c = colFocus
+				}
+			}
+			p.roundRect(t, 6, c)
+			p.text(clipText(g.phones[i].m.Config.Name, t.W-8, 12, bold), t.X+t.W/2, t.Y+t.H/2, 12, bold, center, colKeyText)
+		}
+	}
+	for _, cell := range sc.Cells {
+		v := g.phones[cell.Phone]
+		f := &phoneFrame{snap: v.m.Phone.Snapshot(), now: now, focused: cell.Phone == g.focus,
+			notice: v.currentNotice(now), at: cell.Origin, lamps: map[keypad.Key]layout.Lamp{}}
+		if g.mouseDown && g.pressed.Cell >= 0 && sc.Cells[g.pressed.Cell].Phone == cell.Phone {
+			f.pressed = g.pressed.Target.Key
+		}
+		for _, l := range f.snap.Lines {
+			f.numbers = append(f.numbers, l.User)
+		}
+		for _, b := range layout.Buttons {
+			if b.Lamp {
+				f.lamps[b.Key] = layout.KeyLamp(f.snap, b.Key)
+			}
+		}
+		p.phone(f)
+		p.console(cell.Console, v.m.Config.Name, v.m.Console.Records())
+	}
+	if g.help {
+		p.help(sc.W, sc.H)
+	}
+	if g.shot.Load() && g.ready.Load() {
+		g.shot.Store(false)
+		g.shotErr <- writePNG(g.opts.Screenshot, screen)
+	}
+}
+
+// readPixels copies the screen into an RGBA image.
+func readPixels(screen *ebiten.Image) *image.RGBA {
+	b := screen.Bounds()
+	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	screen.ReadPixels(img.Pix)
+	return img
+}
