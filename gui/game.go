@@ -80,14 +80,16 @@ type Game struct {
 	dirty   atomic.Bool // something changed since the last Draw
 	ready   atomic.Bool // lines registered (and the scripted call up)
 	quit    atomic.Bool
-	shot    atomic.Bool // a screenshot is wanted on the next Draw
-	shotErr chan error
+	shots   chan shotRequest // screenshots wanted (taken by Draw once ready)
+	pending *shotRequest     // the one Draw is about to take
 	sound   *sound
 	wg      sync.WaitGroup
+	layers  map[int]*staticLayer // by fleet index
+	sprites spriteCache
 }
 
 func newGame(ctx context.Context, fl *fleet.Fleet, opts Options) *Game {
-	g := &Game{ctx: ctx, opts: opts, log: opts.Logger, shown: layout.FirstShown(len(fl.Phones)), shotErr: make(chan error, 1)}
+	g := &Game{ctx: ctx, opts: opts, log: opts.Logger, shown: layout.FirstShown(len(fl.Phones)), shots: make(chan shotRequest, 8)}
 	g.keys = map[string]ebiten.Key{}
 	for k := ebiten.Key(0); k <= ebiten.KeyMax; k++ {
 		g.keys[k.String()] = k
@@ -95,6 +97,7 @@ func newGame(ctx context.Context, fl *fleet.Fleet, opts Options) *Game {
 	for _, m := range fl.Phones {
 		g.phones = append(g.phones, &phoneView{m: m, in: make(chan emulator.Input, 64)})
 	}
+	g.layers = map[int]*staticLayer{}
 	g.dirty.Store(true)
 	return g
 }
@@ -154,6 +157,13 @@ func (g *Game) start() (stop func()) {
 // blinking lamp or a running call clock on a shown phone (every 100 ms,
 // half the fast blink), or the status bar's minute.
 func (g *Game) animate() {
+	// A frame asked for but not drawn yet: ask again. A ScheduleFrame
+	// made while the window is being shown can be lost (seen under Xvfb:
+	// the empty event is drained by the start-up frame), and min-FPS mode
+	// would then sleep until the next input.
+	if g.dirty.Load() {
+		ebiten.ScheduleFrame()
+	}
 	now := time.Now()
 	for _, v := range g.phones {
 		if layout.Animated(v.m.Phone.Snapshot()) {
@@ -211,7 +221,14 @@ func (g *Game) Layout(outsideWidth, outsideHeight int) (int, int) {
 // between frames and only redrawn when something changed.
 func (g *Game) Draw(screen *ebiten.Image) {
 	b := screen.Bounds()
-	if g.opts.FPSMode != FPSDefault && !g.dirty.Swap(false) && b.Dx() == g.lastW && b.Dy() == g.lastH && !g.shot.Load() {
+	if g.pending == nil && g.ready.Load() {
+		select {
+		case r := <-g.shots:
+			g.pending = &r
+		default:
+		}
+	}
+	if g.opts.FPSMode != FPSDefault && !g.dirty.Swap(false) && b.Dx() == g.lastW && b.Dy() == g.lastH && g.pending == nil {
 		return
 	}
 	g.lastW, g.lastH = b.Dx(), b.Dy()
@@ -236,26 +253,55 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		v := g.phones[cell.Phone]
 		f := &phoneFrame{snap: v.m.Phone.Snapshot(), now: now, focused: cell.Phone == g.focus,
 			notice: v.currentNotice(now), at: cell.Origin, lamps: map[keypad.Key]layout.Lamp{}}
-		if g.mouseDown && g.pressed.Cell >= 0 && sc.Cells[g.pressed.Cell].Phone == cell.Phone {
+		if g.mouseDown && g.pressed.Cell >= 0 && g.pressed.Cell < len(sc.Cells) && sc.Cells[g.pressed.Cell].Phone == cell.Phone {
 			f.pressed = g.pressed.Target.Key
-		}
-		for _, l := range f.snap.Lines {
-			f.numbers = append(f.numbers, l.User)
 		}
 		for _, b := range layout.Buttons {
 			if b.Lamp {
 				f.lamps[b.Key] = layout.KeyLamp(f.snap, b.Key)
 			}
 		}
-		p.phone(f)
+		l := g.layers[cell.Phone]
+		if l == nil {
+			l = &staticLayer{}
+			g.layers[cell.Phone] = l
+		}
+		l.draw(p, f)
+		p.dynamicPhone(f, &g.sprites)
 		p.console(cell.Console, v.m.Config.Name, v.m.Console.Records())
 	}
+	p.flush()
 	if g.help {
 		p.help(sc.W, sc.H)
+		p.flush()
 	}
-	if g.shot.Load() && g.ready.Load() {
-		g.shot.Store(false)
-		g.shotErr <- writePNG(g.opts.Screenshot, screen)
+	if g.pending != nil {
+		g.pending.done <- writePNG(g.pending.path, screen)
+		g.pending = nil
+	}
+}
+
+// shotRequest asks Draw for a PNG of the next frame at path.
+type shotRequest struct {
+	path string
+	done chan error // buffered: Draw never waits
+}
+
+// Screenshot writes a PNG of the window's next frame (once the phones are
+// ready) to path and returns when it is written.
+func (g *Game) Screenshot(ctx context.Context, path string) error {
+	r := shotRequest{path: path, done: make(chan error, 1)}
+	select {
+	case g.shots <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	g.wake()
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

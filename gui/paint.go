@@ -23,6 +23,30 @@ type painter struct {
 	dst        *ebiten.Image
 	scale      float64
 	offX, offY float64
+	// aa antialiases shapes. Only the cached layers (static.go) use it:
+	// ebiten antialiases in a double-size buffer composited onto the
+	// target, which costs a whole-screen pass per frame with software GL.
+	aa    bool
+	texts []textOp // drawn by flush, after the shapes
+}
+
+// textOp is one queued text.
+type textOp struct {
+	s    string
+	face *text.GoTextFace
+	op   *text.DrawOptions
+}
+
+// flush draws the queued texts. Shapes are antialiased, which ebiten does
+// in a double-size buffer that it composites onto the screen whenever a
+// non-antialiased draw (a glyph) comes between two shapes: drawing every
+// shape first and every text after keeps that to once a frame, instead of
+// once per key (with software GL under Xvfb, that is seconds per frame).
+func (p *painter) flush() {
+	for _, t := range p.texts {
+		text.Draw(p.dst, t.s, t.face, t.op)
+	}
+	p.texts = p.texts[:0]
 }
 
 func (p *painter) px(x, y float64) (float32, float32) {
@@ -31,23 +55,23 @@ func (p *painter) px(x, y float64) (float32, float32) {
 
 func (p *painter) fill(r layout.Rect, c color.Color) {
 	x, y := p.px(r.X, r.Y)
-	vector.DrawFilledRect(p.dst, x, y, float32(r.W*p.scale), float32(r.H*p.scale), c, true)
+	vector.DrawFilledRect(p.dst, x, y, float32(r.W*p.scale), float32(r.H*p.scale), c, p.aa)
 }
 
 func (p *painter) stroke(r layout.Rect, width float64, c color.Color) {
 	x, y := p.px(r.X, r.Y)
-	vector.StrokeRect(p.dst, x, y, float32(r.W*p.scale), float32(r.H*p.scale), float32(width*p.scale), c, true)
+	vector.StrokeRect(p.dst, x, y, float32(r.W*p.scale), float32(r.H*p.scale), float32(width*p.scale), c, p.aa)
 }
 
 func (p *painter) circle(cx, cy, r float64, c color.Color) {
 	x, y := p.px(cx, cy)
-	vector.DrawFilledCircle(p.dst, x, y, float32(r*p.scale), c, true)
+	vector.DrawFilledCircle(p.dst, x, y, float32(r*p.scale), c, p.aa)
 }
 
 func (p *painter) line(x0, y0, x1, y1, width float64, c color.Color) {
 	ax, ay := p.px(x0, y0)
 	bx, by := p.px(x1, y1)
-	vector.StrokeLine(p.dst, ax, ay, bx, by, float32(width*p.scale), c, true)
+	vector.StrokeLine(p.dst, ax, ay, bx, by, float32(width*p.scale), c, p.aa)
 }
 
 // roundRect fills r with corners of radius rad.
@@ -106,7 +130,7 @@ func (p *painter) fillPath(path *vector.Path, c color.Color) {
 		vs[i].ColorB = float32(b) / 0xffff
 		vs[i].ColorA = float32(a) / 0xffff
 	}
-	p.dst.DrawTriangles(vs, is, white, &ebiten.DrawTrianglesOptions{FillRule: ebiten.FillRuleNonZero, AntiAlias: true})
+	p.dst.DrawTriangles(vs, is, white, &ebiten.DrawTrianglesOptions{FillRule: ebiten.FillRuleNonZero, AntiAlias: p.aa})
 }
 
 // Font styles.
@@ -158,7 +182,7 @@ func (p *painter) text(s string, x, y, size float64, st style, a align, c color.
 	op.PrimaryAlign = [...]text.Align{text.AlignStart, text.AlignCenter, text.AlignEnd}[a]
 	op.SecondaryAlign = text.AlignCenter
 	op.ColorScale.ScaleWithColor(c)
-	text.Draw(p.dst, s, face, op)
+	p.texts = append(p.texts, textOp{s, face, op})
 }
 
 // textWidth is s's width in base units.

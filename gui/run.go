@@ -49,8 +49,11 @@ type Options struct {
 	// Measure, if set, measures the process's CPU use for this long once
 	// the phones are ready, prints it to Out and exits.
 	Measure time.Duration
-	Out     io.Writer
-	Logger  *slog.Logger
+	// Shots, if set, asks for a screenshot (a PNG at each path received)
+	// while the GUI runs; tests send them.
+	Shots  <-chan string
+	Out    io.Writer
+	Logger *slog.Logger
 }
 
 // Run shows the fleet's phones until ctx ends or the window is closed. It
@@ -97,20 +100,29 @@ func Run(ctx context.Context, fl *fleet.Fleet, opts Options) error {
 
 	go g.prepare(ctx, fl)
 	if opts.Screenshot != "" {
-		g.shot.Store(true)
 		go func() {
-			select {
-			case err := <-g.shotErr:
-				if err != nil {
-					opts.Logger.Error("screenshot", "error", err)
-				} else {
-					fmt.Fprintf(opts.Out, "screenshot written to %s\n", opts.Screenshot)
+			if err := g.Screenshot(ctx, opts.Screenshot); err != nil {
+				opts.Logger.Error("screenshot", "error", err)
+			} else {
+				fmt.Fprintf(opts.Out, "screenshot written to %s\n", opts.Screenshot)
+			}
+			if opts.Measure == 0 {
+				g.quit.Store(true)
+				g.wake()
+			}
+		}()
+	}
+	if opts.Shots != nil {
+		go func() {
+			for {
+				select {
+				case path := <-opts.Shots:
+					if err := g.Screenshot(ctx, path); err != nil {
+						opts.Logger.Error("screenshot", "path", path, "error", err)
+					}
+				case <-ctx.Done():
+					return
 				}
-				if opts.Measure == 0 {
-					g.quit.Store(true)
-					g.wake()
-				}
-			case <-ctx.Done():
 			}
 		}()
 	}
@@ -222,7 +234,8 @@ func (g *Game) measure(ctx context.Context) {
 // writePNG writes the screen to path.
 func writePNG(path string, screen *ebiten.Image) error {
 	img := readPixels(screen)
-	f, err := os.Create(path)
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
@@ -230,5 +243,9 @@ func writePNG(path string, screen *ebiten.Image) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path) // whoever waits for path sees a whole PNG
+
 }

@@ -20,7 +20,7 @@ var (
 	colHandset    = rgb(0x3a3e46)
 	colHandsetHi  = rgb(0x555a64)
 	colKey        = rgb(0x4a4f59)
-	colKeyPressed = rgb(0x6b7280)
+	colPressed    = color.RGBA{0xff, 0xff, 0xff, 0x40} // over a key held down
 	colKeyText    = rgb(0xeef0f3)
 	colKeySub     = rgb(0xa8adb6)
 	colRedKey     = rgb(0xa33a3a)

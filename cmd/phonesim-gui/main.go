@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -54,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	screenshot := fs.String("screenshot", "", "write a PNG of the window to `file` once the phones are registered, then exit")
 	call := fs.Bool("call", false, "once registered, the first phone calls the second, which answers (for --screenshot and --measure)")
 	measure := fs.Duration("measure", 0, "measure the process's CPU use for this `duration` once ready, print it and exit")
+	shotDir := fs.String("shots", "", "on each SIGUSR1, write a PNG of the window to `dir`/shot-N.png (for tests)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -109,7 +111,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitOK
 	if err := gui.Run(ctx, fl, gui.Options{Scale: *scale, FPSMode: *fps, Sound: !*noSound,
-		Call: *call, Screenshot: *screenshot, Measure: *measure, Out: stdout, Logger: log}); err != nil {
+		Call: *call, Screenshot: *screenshot, Measure: *measure, Shots: shotsOnSignal(ctx, *shotDir),
+		Out: stdout, Logger: log}); err != nil {
 		fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
 		code = exitFailed
 	}
@@ -120,4 +123,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Warn("shutdown", "error", err)
 	}
 	return code
+}
+
+// shotsOnSignal turns each SIGUSR1 into a screenshot path in dir
+// (shot-1.png, shot-2.png, ...); nil without dir.
+func shotsOnSignal(ctx context.Context, dir string) <-chan string {
+	if dir == "" {
+		return nil
+	}
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGUSR1)
+	out := make(chan string)
+	go func() {
+		defer signal.Stop(sig)
+		for n := 1; ; n++ {
+			select {
+			case <-sig:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case out <- filepath.Join(dir, fmt.Sprintf("shot-%d.png", n)):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }

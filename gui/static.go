@@ -1,0 +1,86 @@
+//go:build gui
+
+package gui
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/phonesim/phonesim/gui/layout"
+)
+
+// staticLayer is one phone's static part, drawn antialiased once into an
+// image and reused until what it shows or the window changes.
+type staticLayer struct {
+	key   string // staticKey + placement
+	img   *ebiten.Image
+	x, y  int // where the image goes on the screen (whole pixels)
+	valid bool
+}
+
+// pad around the phone in the layer, for the shadow and antialiasing.
+const layerPad = 8
+
+// draw puts the phone's static layer on p's target, redrawing the layer
+// first if the phone or the placement changed.
+func (l *staticLayer) draw(p *painter, f *phoneFrame) {
+	px := p.offX + f.at.X*p.scale
+	py := p.offY + f.at.Y*p.scale
+	ix, iy := math.Floor(px)-layerPad, math.Floor(py)-layerPad
+	w := int(math.Ceil(layout.PhoneW*p.scale)) + 2*layerPad + 2
+	h := int(math.Ceil(layout.PhoneH*p.scale)) + 2*layerPad + 2
+	key := staticKey(f.snap) + "|" + fmtFloat(p.scale) + "|" + fmtFloat(px) + "|" + fmtFloat(py)
+	if !l.valid || l.key != key {
+		if l.img != nil {
+			l.img.Deallocate()
+		}
+		l.img = ebiten.NewImage(w, h)
+		lp := &painter{dst: l.img, scale: p.scale, offX: px - ix, offY: py - iy, aa: true}
+		local := *f
+		local.at = layout.Rect{W: layout.PhoneW, H: layout.PhoneH}
+		lp.staticPhone(&local)
+		lp.flush()
+		l.key, l.x, l.y, l.valid = key, int(ix), int(iy), true
+	}
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Translate(float64(l.x), float64(l.y))
+	p.dst.DrawImage(l.img, op)
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
+
+// spriteCache holds antialiased lit-LED discs by colour, radius and scale.
+type spriteCache struct {
+	m map[spriteKey]*ebiten.Image
+}
+
+type spriteKey struct {
+	c     color.RGBA
+	r     float64
+	scale float64
+}
+
+// draw puts a lit LED of radius r (base units) centred on (x, y).
+func (s *spriteCache) draw(p *painter, x, y, r float64, c color.Color) {
+	if s.m == nil {
+		s.m = map[spriteKey]*ebiten.Image{}
+	}
+	rgba := color.RGBAModel.Convert(c).(color.RGBA)
+	k := spriteKey{rgba, r, p.scale}
+	img, ok := s.m[k]
+	size := int(math.Ceil(2*r*p.scale)) + 4
+	if !ok {
+		img = ebiten.NewImage(size, size)
+		lp := &painter{dst: img, scale: p.scale, aa: true}
+		half := float64(size) / 2 / p.scale
+		lp.circle(half, half, r, c)
+		s.m[k] = img
+	}
+	cx, cy := p.px(x, y)
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Translate(math.Round(float64(cx)-float64(size)/2), math.Round(float64(cy)-float64(size)/2))
+	p.dst.DrawImage(img, op)
+}
