@@ -75,7 +75,10 @@ type Game struct {
 	lastH     int
 	keys      map[string]ebiten.Key
 
-	lastMinute atomic.Int64 // the status bar's minute, for the ticker
+	lastMinute atomic.Int64          // the status bar's minute, for the ticker
+	lastPhase  atomic.Int64          // the blink or clock phase last drawn
+	frames     atomic.Int64          // frames drawn (not skipped), for --measure
+	shownList  atomic.Pointer[[]int] // g.shown, for the ticker
 
 	dirty   atomic.Bool // something changed since the last Draw
 	ready   atomic.Bool // lines registered (and the scripted call up)
@@ -98,6 +101,7 @@ func newGame(ctx context.Context, fl *fleet.Fleet, opts Options) *Game {
 		g.phones = append(g.phones, &phoneView{m: m, in: make(chan emulator.Input, 64)})
 	}
 	g.layers = map[int]*staticLayer{}
+	g.setShown(g.shown)
 	g.dirty.Store(true)
 	return g
 }
@@ -153,9 +157,10 @@ func (g *Game) start() (stop func()) {
 	}
 }
 
-// animate schedules a frame when time alone changes the picture: a
-// blinking lamp or a running call clock on a shown phone (every 100 ms,
-// half the fast blink), or the status bar's minute.
+// animate schedules a frame when time alone changes the picture: at
+// each blink of a lamp or tick of a call clock on a shown phone (the
+// shortest layout.Period), and when the status bar's minute changes.
+// Nothing else redraws an idle window.
 func (g *Game) animate() {
 	// A frame asked for but not drawn yet: ask again. A ScheduleFrame
 	// made while the window is being shown can be lost (seen under Xvfb:
@@ -165,15 +170,35 @@ func (g *Game) animate() {
 		ebiten.ScheduleFrame()
 	}
 	now := time.Now()
-	for _, v := range g.phones {
-		if layout.Animated(v.m.Phone.Snapshot()) {
+	var period time.Duration
+	for _, i := range g.shownNow() {
+		if p := layout.Period(g.phones[i].m.Phone.Snapshot()); p > 0 && (period == 0 || p < period) {
+			period = p
+		}
+	}
+	if period > 0 {
+		if ph := now.UnixMilli() / period.Milliseconds(); g.lastPhase.Swap(ph) != ph {
 			g.wake()
-			return
 		}
 	}
 	if m := now.Unix() / 60; g.lastMinute.Swap(m) != m {
 		g.wake()
 	}
+}
+
+// setShown changes the phones shown (ebiten's goroutine only).
+func (g *Game) setShown(shown []int) {
+	g.shown = shown
+	c := append([]int(nil), shown...)
+	g.shownList.Store(&c)
+}
+
+// shownNow is the phones shown, for other goroutines.
+func (g *Game) shownNow() []int {
+	if p := g.shownList.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // inputLoop applies v's inputs one at a time, in the order they were
@@ -232,6 +257,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		return
 	}
 	g.lastW, g.lastH = b.Dx(), b.Dy()
+	g.frames.Add(1)
 	screen.Fill(colDesk)
 	sc := g.screen()
 	scale, ox, oy := layout.Fit(sc.W, sc.H, float64(b.Dx()), float64(b.Dy()))

@@ -44,7 +44,7 @@ func (g *Game) mouse() {
 		return
 	}
 	if h.Tab >= 0 {
-		g.shown = layout.Pick(g.shown, h.Tab)
+		g.setShown(layout.Pick(g.shown, h.Tab))
 		if !contains(g.shown, g.focus) {
 			g.focus = g.shown[0]
 		}

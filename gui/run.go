@@ -214,19 +214,19 @@ func (g *Game) measure(ctx context.Context) {
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	c0, t0 := cpu(), time.Now()
+	c0, t0, f0 := cpu(), time.Now(), g.frames.Load()
 	select {
 	case <-ctx.Done():
 		return
 	case <-time.After(g.opts.Measure):
 	}
-	used, wall := cpu()-c0, time.Since(t0)
+	used, wall, frames := cpu()-c0, time.Since(t0), g.frames.Load()-f0
 	call := "idle"
 	if g.opts.Call {
 		call = "call up"
 	}
-	fmt.Fprintf(g.opts.Out, "cpu %.2f%% of a core over %.0fs: %d phones shown, %s, fps mode %s\n",
-		100*used.Seconds()/wall.Seconds(), wall.Seconds(), len(g.shown), call, g.opts.FPSMode)
+	fmt.Fprintf(g.opts.Out, "cpu %.2f%% of a core over %.0fs (%.1f frames/s drawn): %d phones shown, %s, fps mode %s\n",
+		100*used.Seconds()/wall.Seconds(), wall.Seconds(), float64(frames)/wall.Seconds(), len(g.shownNow()), call, g.opts.FPSMode)
 	g.quit.Store(true)
 	g.wake()
 }

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -55,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	screenshot := fs.String("screenshot", "", "write a PNG of the window to `file` once the phones are registered, then exit")
 	call := fs.Bool("call", false, "once registered, the first phone calls the second, which answers (for --screenshot and --measure)")
 	measure := fs.Duration("measure", 0, "measure the process's CPU use for this `duration` once ready, print it and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
 	shotDir := fs.String("shots", "", "on each SIGUSR1, write a PNG of the window to `dir`/shot-N.png (for tests)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -99,6 +101,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+			return exitUsage
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+			return exitUsage
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log})

@@ -232,17 +232,30 @@ func SoftKeyIndex(s emulator.Snapshot, label string) int {
 	return 0
 }
 
-// Animated reports whether the picture changes with time alone (a
-// blinking lamp, a call's running duration): the GUI then schedules
-// frames on a timer.
-func Animated(s emulator.Snapshot) bool {
-	if len(s.Calls) > 0 || s.LCD.LEDs["MSG"] == emulator.LEDBlink {
-		return true
-	}
-	for _, d := range s.DSS {
-		if d.Lamp == "ringing" {
-			return true
+// Period is how often the picture of a phone changes with time alone:
+// the fastest blinking lamp, or a second while a call's duration runs;
+// 0 when only events change it (the GUI then draws nothing until one
+// comes, apart from the status bar's clock each minute).
+func Period(s emulator.Snapshot) time.Duration {
+	var p time.Duration
+	shorter := func(d time.Duration) {
+		if d > 0 && (p == 0 || d < p) {
+			p = d
 		}
 	}
-	return false
+	for _, c := range s.Calls {
+		if !c.Answered.IsZero() && c.State != emulator.CallEnded {
+			shorter(time.Second)
+		}
+	}
+	for n := 1; n <= 8; n++ {
+		shorter(LineLamp(s, n).Blink)
+	}
+	for n := 1; n <= 10; n++ {
+		shorter(DSSLamp(s, n).Blink)
+	}
+	for _, k := range []keypad.Key{keypad.Msg, keypad.Headset, keypad.Speaker, keypad.Mute} {
+		shorter(KeyLamp(s, k).Blink)
+	}
+	return p
 }

@@ -57,8 +57,8 @@ func TestDSSLampsAndLabels(t *testing.T) {
 	if DSSLabel(s, 1) != "Bob" || DSSLabel(s, 2) != "1003" || DSSLabel(s, 9) != "" {
 		t.Errorf("labels %q %q %q", DSSLabel(s, 1), DSSLabel(s, 2), DSSLabel(s, 9))
 	}
-	if !Animated(s) {
-		t.Error("a ringing BLF lamp does not animate")
+	if Period(s) != Fast {
+		t.Errorf("a ringing BLF lamp: period %v, want %v", Period(s), Fast)
 	}
 }
 
@@ -114,7 +114,11 @@ func TestStatusBarAndCallScreen(t *testing.T) {
 	if SoftKeyIndex(s, "end") != 4 || SoftKeyIndex(s, "Delete") != 0 {
 		t.Error("SoftKeyIndex")
 	}
-	if !Animated(s) || Animated(snap(nil)) {
-		t.Error("Animated: a call runs a clock, an idle phone does not")
+	if Period(s) != time.Second || Period(snap(nil)) != 0 {
+		t.Errorf("Period: %v for a call (its clock ticks each second), %v idle (want 0)", Period(s), Period(snap(nil)))
+	}
+	s.Calls = append(s.Calls, emulator.CallStatus{Line: 1, State: "ringing"})
+	if Period(s) != Fast {
+		t.Errorf("Period with a waiting call ringing: %v, want %v", Period(s), Fast)
 	}
 }
