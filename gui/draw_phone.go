@@ -138,7 +138,7 @@ func (p *painter) handset(o layout.Rect, lifted bool) {
 	cx, cy := cr.Center()
 	angle, dx, dy := 0.0, 0.0, 0.0
 	if lifted {
-		angle, dx, dy = -14*math.Pi/180, 10, -8
+		angle, dx, dy = -9*math.Pi/180, 12, -6
 		for i := range 9 {
 			t := float64(i) / 8
 			x := cr.X + 40 + 70*t
@@ -163,9 +163,6 @@ func (p *painter) handset(o layout.Rect, lifted bool) {
 			}
 		}
 		return pts
-	}
-	if lifted {
-		p.polygon(piece(cr.X+24, cr.Y+60, cr.X+56, cr.Y+cr.H-60, 10, 6), colShadow)
 	}
 	p.polygon(piece(cr.X+24, cr.Y+60, cr.X+56, cr.Y+cr.H-60, 10, 0), colHandset)        // grip
 	p.polygon(piece(cr.X+4, cr.Y+6, cr.X+cr.W-4, cr.Y+92, 22, 0), colHandset)           // earpiece

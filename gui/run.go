@@ -9,6 +9,8 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -19,7 +21,6 @@ import (
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/gui/layout"
-	"github.com/phonesim/phonesim/keypad"
 )
 
 // FPS modes.
@@ -175,18 +176,36 @@ func (g *Game) prepare(ctx context.Context, fl *fleet.Fleet) {
 		return
 	}
 	if g.opts.Call && len(fl.Phones) >= 2 && len(fl.Phones[1].Config.Lines) > 0 {
+		// The first phone's user lifts the handset; CTI software dials and
+		// answers over Active URI, as curl would (the consoles list it).
 		a, b := fl.Phones[0], fl.Phones[1]
-		if err := a.Phone.Do(ctx, emulator.DialNumber{Number: b.Config.Lines[0].User}); err != nil {
-			g.log.Warn("gui: scripted call", "error", err)
+		if err := a.Phone.Do(ctx, emulator.Handset{Lift: true}); err != nil {
+			g.log.Warn("gui: scripted call: lifting the handset", "error", err)
 		}
+		activeURI(ctx, g.log, a.ActiveURI()+"?number="+url.QueryEscape(b.Config.Lines[0].User))
 		wait("the call to ring", func() bool { return hasCall(b, emulator.CallRinging) })
-		if err := b.Phone.Do(ctx, emulator.PressKey{Key: keypad.OK}); err != nil {
-			g.log.Warn("gui: scripted answer", "error", err)
-		}
+		activeURI(ctx, g.log, b.ActiveURI()+"?key=OK")
 		wait("the call to be answered", func() bool { return hasCall(a, emulator.CallTalking) && hasCall(b, emulator.CallTalking) })
 		time.Sleep(1100 * time.Millisecond) // the call clock shows a second
 	}
 	g.ready.Store(true)
+}
+
+// activeURI sends one Active URI GET, logging a failure.
+func activeURI(ctx context.Context, log *slog.Logger, u string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err == nil {
+		var resp *http.Response
+		if resp, err = http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = errors.New(resp.Status)
+			}
+		}
+	}
+	if err != nil {
+		log.Warn("gui: scripted call: Active URI", "error", err)
+	}
 }
 
 func hasCall(m *fleet.Member, state string) bool {
