@@ -118,10 +118,7 @@ func (g *Game) start() (stop func()) {
 	var cancels []func()
 	for _, v := range g.phones {
 		v := v
-		cancels = append(cancels, v.m.Phone.Subscribe(func(ev emulator.Event) {
-			g.sound.event(v, ev)
-			g.wake()
-		}))
+		cancels = append(cancels, v.m.Phone.Subscribe(func(emulator.Event) { g.wake() }))
 		cancels = append(cancels, v.m.Console.Watch(g.wake))
 		g.wg.Add(1)
 		go g.inputLoop(v)
@@ -222,7 +219,7 @@ func (g *Game) post(i int, in emulator.Input) {
 	select {
 	case v.in <- in:
 		if k, ok := in.(emulator.PressKey); ok {
-			g.sound.click(k.Key)
+			g.sound.keyClick(k.Key)
 		}
 	default:
 		v.setNotice("too many keys at once; key dropped")

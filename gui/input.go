@@ -19,6 +19,13 @@ func (g *Game) Update() error {
 	}
 	g.mouse()
 	g.keyboard()
+	if g.sound != nil {
+		snaps := make([]emulator.Snapshot, len(g.phones))
+		for i, v := range g.phones {
+			snaps[i] = v.m.Phone.Snapshot()
+		}
+		g.sound.update(snaps)
+	}
 	return nil
 }
 
@@ -67,7 +74,6 @@ func (g *Game) mouse() {
 func (g *Game) toggleHandset(i int) {
 	lift := !layout.HandsetLifted(g.phones[i].m.Phone.Snapshot())
 	g.post(i, emulator.Handset{Lift: lift})
-	g.sound.hook(lift)
 }
 
 // keyboard applies the keyboard map (gui/layout.Bindings) to the phone

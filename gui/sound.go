@@ -3,17 +3,164 @@
 package gui
 
 import (
+	"bytes"
+	"encoding/binary"
 	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/hajimehoshi/ebiten/v2/audio"
 
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/keypad"
 )
 
-// sound plays the phone's tones. A nil *sound is silent.
-type sound struct{ log *slog.Logger }
+// sampleRate of the GUI's audio context.
+const sampleRate = 48000
 
-func newSound(log *slog.Logger) *sound { return nil }
+// tone is one of the phone's call-progress tones.
+type tone int
 
-func (s *sound) event(v *phoneView, ev emulator.Event) {}
-func (s *sound) click(k keypad.Key)                    {}
-func (s *sound) hook(lift bool)                        {}
+const (
+	toneRing     tone = iota // the phone's own ringer: a call waits to be answered
+	toneDial                 // off hook, nothing typed
+	toneRingback             // our call rings at the far end
+	numTones
+)
+
+// sound plays the phones' tones through ebiten's audio package, and a
+// click per key. A nil *sound is silent: --no-sound, or no sound device.
+type sound struct {
+	ctx     *audio.Context
+	players [numTones]*audio.Player
+	click   *audio.Player
+	mu      sync.Mutex
+}
+
+// soundDevice reports whether the machine has an ALSA playback device.
+// Without one, ebiten's audio context starts but RunGame then ends with an
+// ALSA error (field notes): the GUI does not open audio at all instead.
+func soundDevice() bool {
+	m, _ := filepath.Glob("/dev/snd/pcmC*D*p")
+	return len(m) > 0
+}
+
+// newSound opens audio, or says once that the GUI runs silent.
+func newSound(log *slog.Logger) *sound {
+	if !soundDevice() || os.Getenv("PHONESIM_NO_SOUND") != "" {
+		log.Info("no sound device: the GUI runs silent")
+		return nil
+	}
+	s := &sound{ctx: audio.NewContext(sampleRate)}
+	// Tones as ITU-T E.180 / North American precise tones, as most desk
+	// phones default to: dial 350+440 Hz steady; ringback 440+480 Hz, 2 s
+	// on 4 s off; the ringer a 2 s warble of 1000/1200 Hz every 6 s.
+	s.players[toneDial] = s.loop(cadence(dual(350, 440), 1, 0))
+	s.players[toneRingback] = s.loop(cadence(dual(440, 480), 2, 4))
+	s.players[toneRing] = s.loop(cadence(warble(1000, 1200, 16), 2, 4))
+	s.click = s.ctx.NewPlayerFromBytes(pcm(0.012, func(t float64) float64 {
+		return 0.3 * math.Sin(2*math.Pi*2000*t) * math.Exp(-t*400)
+	}))
+	return s
+}
+
+func (s *sound) loop(b []byte) *audio.Player {
+	p, err := s.ctx.NewPlayer(audio.NewInfiniteLoop(bytesReader(b), int64(len(b))))
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// update starts and stops the tones for the phones' state (Update calls
+// it each frame): any phone ringing rings, any phone off hook with nothing
+// typed gives dial tone, any call ringing out gives ringback.
+func (s *sound) update(snaps []emulator.Snapshot) {
+	if s == nil {
+		return
+	}
+	var want [numTones]bool
+	for _, sn := range snaps {
+		talking := false
+		for _, c := range sn.Calls {
+			switch c.State {
+			case emulator.CallTalking, emulator.CallConf:
+				talking = true
+			case emulator.CallRingback, emulator.CallCalling:
+				want[toneRingback] = true
+			}
+		}
+		for _, c := range sn.Calls {
+			if c.State == emulator.CallRinging && !talking {
+				want[toneRing] = true
+			}
+		}
+		if sn.Hook == emulator.HookOff && len(sn.Calls) == 0 && sn.Dialing == "" {
+			want[toneDial] = true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t, p := range s.players {
+		switch {
+		case p == nil:
+		case want[t] && !p.IsPlaying():
+			_ = p.Rewind()
+			p.Play()
+		case !want[t] && p.IsPlaying():
+			p.Pause()
+		}
+	}
+}
+
+// keyClick clicks for a key pressed in the GUI.
+func (s *sound) keyClick(keypad.Key) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.click.Rewind()
+	s.click.Play()
+}
+
+// pcm renders f over d seconds as 16-bit little-endian stereo.
+func pcm(d float64, f func(t float64) float64) []byte {
+	n := int(d * sampleRate)
+	b := make([]byte, 4*n)
+	for i := range n {
+		v := int16(math.Max(-1, math.Min(1, f(float64(i)/sampleRate))) * math.MaxInt16)
+		binary.LittleEndian.PutUint16(b[4*i:], uint16(v))
+		binary.LittleEndian.PutUint16(b[4*i+2:], uint16(v))
+	}
+	return b
+}
+
+func dual(f1, f2 float64) func(float64) float64 {
+	return func(t float64) float64 { return 0.15*math.Sin(2*math.Pi*f1*t) + 0.15*math.Sin(2*math.Pi*f2*t) }
+}
+
+func warble(f1, f2, rate float64) func(float64) float64 {
+	return func(t float64) float64 {
+		f := f1
+		if int(t*rate)%2 == 1 {
+			f = f2
+		}
+		return 0.25 * math.Sin(2*math.Pi*f*t)
+	}
+}
+
+// cadence is on seconds of f, then off seconds of silence (off 0: on only).
+func cadence(f func(float64) float64, on, off float64) []byte {
+	return pcm(on+off, func(t float64) float64 {
+		if t < on {
+			return f(t)
+		}
+		return 0
+	})
+}
+
+// bytesReader is a bytes.Reader (io.ReadSeeker, as NewInfiniteLoop needs).
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

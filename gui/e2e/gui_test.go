@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -169,3 +170,24 @@ func far(a, b interface{ RGBA() (r, g, b, a uint32) }) bool {
 }
 
 var _ image.Image = (*image.RGBA)(nil)
+
+// Without a sound device the GUI says once that it runs silent and keeps
+// running: a call rings and is drawn, and the window answers.
+func TestNoSoundDeviceRunsSilent(t *testing.T) {
+	if m, _ := filepath.Glob("/dev/snd/pcmC*D*p"); len(m) > 0 {
+		t.Skip("this machine has a sound device (", m[0], "); the silent fallback needs none")
+	}
+	g := startGUIWith(t, nil, true)
+	a, b := g.phones[alice], g.phones[bob]
+	g.activeURI(t, a, "number="+b.number)
+	waitFor(t, "bob to ring", 10*time.Second, func() bool { return slices.Contains(g.callStates(t, b), "ringing") })
+	g.shot(t) // the window still draws
+	select {
+	case err := <-g.exited:
+		t.Fatalf("the GUI exited without a sound device: %v\n%s", err, g.out.String())
+	default:
+	}
+	if n := strings.Count(g.out.String(), "no sound device: the GUI runs silent"); n != 1 {
+		t.Errorf("the GUI said it runs silent %d times, want once:\n%s", n, g.out.String())
+	}
+}

@@ -185,6 +185,12 @@ func (l *lockedBuffer) String() string {
 // lines are registered.
 func startGUI(t *testing.T, c *cti, extra ...string) *gui {
 	t.Helper()
+	return startGUIWith(t, c, false, extra...)
+}
+
+// startGUIWith is startGUI, with sound on or off.
+func startGUIWith(t *testing.T, c *cti, sound bool, extra ...string) *gui {
+	t.Helper()
 	disp := display(t)
 	bin := binary(t)
 	dir := t.TempDir()
@@ -211,7 +217,11 @@ func startGUI(t *testing.T, c *cti, extra ...string) *gui {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"--config", path, "--scale", "1", "--no-sound", "--shots", dir}, extra...)
+	args := []string{"--config", path, "--scale", "1", "--shots", dir}
+	if !sound {
+		args = append(args, "--no-sound")
+	}
+	args = append(args, extra...)
 	g.cmd = exec.Command(bin, args...)
 	g.cmd.Env = g.env
 	g.cmd.Stdout, g.cmd.Stderr = g.out, g.out
