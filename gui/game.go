@@ -77,6 +77,7 @@ type Game struct {
 
 	lastMinute atomic.Int64          // the status bar's minute, for the ticker
 	lastPhase  atomic.Int64          // the blink or clock phase last drawn
+	tick       atomic.Bool           // a blink or clock phase passed: redraw LCDs and blinking lamps
 	frames     atomic.Int64          // frames drawn (not skipped), for --measure
 	shownList  atomic.Pointer[[]int] // g.shown, for the ticker
 
@@ -175,7 +176,8 @@ func (g *Game) animate() {
 	}
 	if period > 0 {
 		if ph := now.UnixMilli() / period.Milliseconds(); g.lastPhase.Swap(ph) != ph {
-			g.wake()
+			g.tick.Store(true)
+			ebiten.ScheduleFrame()
 		}
 	}
 	if m := now.Unix() / 60; g.lastMinute.Swap(m) != m {
@@ -250,7 +252,12 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		default:
 		}
 	}
-	if g.opts.FPSMode != FPSDefault && !g.dirty.Swap(false) && b.Dx() == g.lastW && b.Dy() == g.lastH && g.pending == nil {
+	full := g.opts.FPSMode == FPSDefault || g.dirty.Swap(false) || b.Dx() != g.lastW || b.Dy() != g.lastH || g.pending != nil
+	if tick := g.tick.Swap(false); !full {
+		if tick && !g.help {
+			g.frames.Add(1)
+			g.drawTick(screen)
+		}
 		return
 	}
 	g.lastW, g.lastH = b.Dx(), b.Dy()
@@ -274,16 +281,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	for _, cell := range sc.Cells {
 		v := g.phones[cell.Phone]
-		f := &phoneFrame{snap: v.m.Phone.Snapshot(), now: now, focused: cell.Phone == g.focus,
-			notice: v.currentNotice(now), at: cell.Origin, lamps: map[keypad.Key]layout.Lamp{}}
-		if g.mouseDown && g.pressed.Cell >= 0 && g.pressed.Cell < len(sc.Cells) && sc.Cells[g.pressed.Cell].Phone == cell.Phone {
-			f.pressed = g.pressed.Target.Key
-		}
-		for _, b := range layout.Buttons {
-			if b.Lamp {
-				f.lamps[b.Key] = layout.KeyLamp(f.snap, b.Key)
-			}
-		}
+		f := g.frame(sc, cell, now)
 		l := g.layers[cell.Phone]
 		if l == nil {
 			l = &staticLayer{}
@@ -302,6 +300,53 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.pending.done <- writePNG(g.pending.path, screen)
 		g.pending = nil
 	}
+}
+
+// frame gathers what the phone of cell needs to be drawn at now.
+func (g *Game) frame(sc layout.Screen, cell layout.Cell, now time.Time) *phoneFrame {
+	v := g.phones[cell.Phone]
+	f := &phoneFrame{snap: v.m.Phone.Snapshot(), now: now, focused: cell.Phone == g.focus,
+		notice: v.currentNotice(now), at: cell.Origin, lamps: map[keypad.Key]layout.Lamp{}}
+	if g.mouseDown && g.pressed.Cell >= 0 && g.pressed.Cell < len(sc.Cells) && sc.Cells[g.pressed.Cell].Phone == cell.Phone {
+		f.pressed = g.pressed.Target.Key
+	}
+	for _, b := range layout.Buttons {
+		if b.Lamp {
+			f.lamps[b.Key] = layout.KeyLamp(f.snap, b.Key)
+		}
+	}
+	return f
+}
+
+// drawTick redraws what time alone changed since the last full frame: the
+// LCD (call clock) and the blinking lamps of phones with a Period. The
+// rest of the screen is kept (min-FPS mode does not clear it).
+func (g *Game) drawTick(screen *ebiten.Image) {
+	b := screen.Bounds()
+	sc := g.screen()
+	scale, ox, oy := layout.Fit(sc.W, sc.H, float64(b.Dx()), float64(b.Dy()))
+	p := &painter{dst: screen, scale: scale, offX: ox, offY: oy}
+	now := time.Now()
+	for _, cell := range sc.Cells {
+		f := g.frame(sc, cell, now)
+		l := g.layers[cell.Phone]
+		if layout.Period(f.snap) == 0 || l == nil || !l.valid {
+			continue
+		}
+		p.lcd(layout.LCD.Offset(cell.Origin.X, cell.Origin.Y), f)
+		for _, bt := range layout.Buttons {
+			lamp := f.lamps[bt.Key]
+			if !bt.Lamp || lamp.Blink == 0 {
+				continue
+			}
+			x, y, rad := ledAt(bt, bt.Rect.Offset(cell.Origin.X, cell.Origin.Y))
+			l.restore(p, layout.Rect{X: x - rad - 2, Y: y - rad - 2, W: 2*rad + 4, H: 2*rad + 4})
+			if lamp.Lit(now) {
+				g.sprites.draw(p, x, y, rad, lampColor(lamp.Color))
+			}
+		}
+	}
+	p.flush()
 }
 
 // shotRequest asks Draw for a PNG of the next frame at path.

@@ -3,6 +3,7 @@
 package gui
 
 import (
+	"image"
 	"image/color"
 	"math"
 	"strconv"
@@ -48,6 +49,21 @@ func (l *staticLayer) draw(p *painter, f *phoneFrame) {
 	op := &ebiten.DrawImageOptions{}
 	op.GeoM.Translate(float64(l.x), float64(l.y))
 	p.dst.DrawImage(l.img, op)
+}
+
+// restore puts back the layer's pixels under r (base units, screen
+// placement), erasing what was drawn over them (a lamp that went dark).
+func (l *staticLayer) restore(p *painter, r layout.Rect) {
+	x0, y0 := p.px(r.X, r.Y)
+	x1, y1 := p.px(r.X+r.W, r.Y+r.H)
+	rect := image.Rect(int(math.Floor(float64(x0))), int(math.Floor(float64(y0))), int(math.Ceil(float64(x1))), int(math.Ceil(float64(y1))))
+	src := rect.Sub(image.Pt(l.x, l.y)).Intersect(l.img.Bounds())
+	if src.Empty() {
+		return
+	}
+	op := &ebiten.DrawImageOptions{Blend: ebiten.BlendCopy}
+	op.GeoM.Translate(float64(src.Min.X+l.x), float64(src.Min.Y+l.y))
+	p.dst.DrawImage(l.img.SubImage(src).(*ebiten.Image), op)
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
