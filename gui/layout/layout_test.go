@@ -2,6 +2,7 @@ package layout
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/phonesim/phonesim/keypad"
@@ -137,25 +138,13 @@ func TestPick(t *testing.T) {
 		{[]int{0, 1, 2}, 1, []int{0, 2}},          // shown: hidden
 		{[]int{4}, 4, []int{4}},                   // the last one stays
 	} {
-		if got := Pick(c.shown, c.tab); !equalInts(got, c.want) {
+		if got := Pick(c.shown, c.tab); !slices.Equal(got, c.want) {
 			t.Errorf("Pick(%v, %d) = %v, want %v", c.shown, c.tab, got, c.want)
 		}
 	}
-	if got := FirstShown(7); !equalInts(got, []int{0, 1, 2, 3}) {
+	if got := FirstShown(7); !slices.Equal(got, []int{0, 1, 2, 3}) {
 		t.Errorf("FirstShown(7) = %v", got)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Fit keeps proportions and centres; ToBase undoes it, so a click lands on
