@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+	"unicode/utf8"
 )
 
 // Request is one Active URI request (PathCommand) as Options.Observe sees
@@ -73,9 +74,14 @@ func (o *observer) done() {
 	o.s.opts.Observe(o.req)
 }
 
+// clip cuts s to maxObservedText bytes, at a rune boundary.
 func clip(s string) string {
-	if len(s) > maxObservedText {
-		return s[:maxObservedText] + "…"
+	if len(s) <= maxObservedText {
+		return s
 	}
-	return s
+	n := maxObservedText
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

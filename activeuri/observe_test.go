@@ -3,9 +3,15 @@ package activeuri
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/phonesim/phonesim/emulator"
 )
@@ -55,4 +61,41 @@ func TestObserveSeesEveryActiveURIRequest(t *testing.T) {
 		t.Errorf("a request to another path was observed: %+v", r)
 	case <-time.After(100 * time.Millisecond):
 	}
+}
+
+// Whatever the query, each request is observed once, with the status the
+// client got and a Command no longer than the limit, cut at a rune.
+func FuzzObserve(f *testing.F) {
+	for _, seed := range []string{"key=OK", "number=1002", "", "%ZZ", "key=%E2%82%AC" + strings.Repeat("%E2%82%AC", 80), strings.Repeat("k", 300)} {
+		f.Add(seed)
+	}
+	var got []Request
+	s := New(newRecordingDevice(), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Observe: func(r Request) { got = append(got, r) }})
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		got = got[:0]
+		req := httptest.NewRequest(http.MethodGet, PathCommand, nil)
+		req.URL.RawQuery = rawQuery
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.SetBasicAuth("admin", "admin")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if len(got) != 1 {
+			t.Fatalf("query %q observed %d times", rawQuery, len(got))
+		}
+		r := got[0]
+		if r.Status != rec.Code || r.Client != "127.0.0.1" {
+			t.Fatalf("query %q: observed status %d client %q, the client got %d", rawQuery, r.Status, r.Client, rec.Code)
+		}
+		if len(r.Command) > maxObservedText+len("…") || len(r.Result) > maxObservedText {
+			t.Fatalf("query %q: observed Command %d bytes, Result %d bytes", rawQuery, len(r.Command), len(r.Result))
+		}
+		full, err := url.QueryUnescape(rawQuery)
+		if err != nil {
+			full = rawQuery
+		}
+		if utf8.ValidString(full) && !utf8.ValidString(r.Command) {
+			t.Fatalf("query %q: Command %q cut inside a rune", rawQuery, r.Command)
+		}
+	})
 }
