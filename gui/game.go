@@ -119,7 +119,10 @@ func (g *Game) start() (stop func()) {
 	var cancels []func()
 	for _, v := range g.phones {
 		v := v
-		cancels = append(cancels, v.m.Phone.Subscribe(func(emulator.Event) { g.wake() }))
+		cancels = append(cancels, v.m.Phone.Subscribe(func(ev emulator.Event) {
+			g.sound.event(ev)
+			g.wake()
+		}))
 		cancels = append(cancels, v.m.Console.Watch(g.wake))
 		g.wg.Add(1)
 		go g.inputLoop(v)

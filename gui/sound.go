@@ -14,6 +14,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/audio"
 
 	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/gui/layout"
 	"github.com/phonesim/phonesim/keypad"
 )
 
@@ -36,6 +37,7 @@ type sound struct {
 	ctx     *audio.Context
 	players [numTones]*audio.Player
 	click   *audio.Player
+	busy    *audio.Player // three cycles, when a call ends busy
 	mu      sync.Mutex
 }
 
@@ -54,12 +56,19 @@ func newSound(log *slog.Logger) *sound {
 		return nil
 	}
 	s := &sound{ctx: audio.NewContext(sampleRate)}
-	// Tones as ITU-T E.180 / North American precise tones, as most desk
-	// phones default to: dial 350+440 Hz steady; ringback 440+480 Hz, 2 s
-	// on 4 s off; the ringer a 2 s warble of 1000/1200 Hz every 6 s.
+	// North American precise tones (ITU-T E.180 Supplement 2, USA), the
+	// default tone set of Fanvil and Yealink phones: dial 350+440 Hz
+	// steady; ringback 440+480 Hz, 2 s on 4 s off; busy 480+620 Hz, 0.5 s
+	// on 0.5 s off. The ringer: a 2 s warble of 1000/1200 Hz every 6 s.
 	s.players[toneDial] = s.loop(cadence(dual(350, 440), 1, 0))
 	s.players[toneRingback] = s.loop(cadence(dual(440, 480), 2, 4))
 	s.players[toneRing] = s.loop(cadence(warble(1000, 1200, 16), 2, 4))
+	// Busy: 480+620 Hz, 0.5 s on 0.5 s off, three times.
+	var busy []byte
+	for range 3 {
+		busy = append(busy, cadence(dual(480, 620), 0.5, 0.5)...)
+	}
+	s.busy = s.ctx.NewPlayerFromBytes(busy)
 	s.click = s.ctx.NewPlayerFromBytes(pcm(0.012, func(t float64) float64 {
 		return 0.3 * math.Sin(2*math.Pi*2000*t) * math.Exp(-t*400)
 	}))
@@ -75,44 +84,37 @@ func (s *sound) loop(b []byte) *audio.Player {
 }
 
 // update starts and stops the tones for the phones' state (Update calls
-// it each frame): any phone ringing rings, any phone off hook with nothing
-// typed gives dial tone, any call ringing out gives ringback.
+// it each frame; layout.TonesOf decides).
 func (s *sound) update(snaps []emulator.Snapshot) {
 	if s == nil {
 		return
 	}
-	var want [numTones]bool
-	for _, sn := range snaps {
-		talking := false
-		for _, c := range sn.Calls {
-			switch c.State {
-			case emulator.CallTalking, emulator.CallConf:
-				talking = true
-			case emulator.CallRingback, emulator.CallCalling:
-				want[toneRingback] = true
-			}
-		}
-		for _, c := range sn.Calls {
-			if c.State == emulator.CallRinging && !talking {
-				want[toneRing] = true
-			}
-		}
-		if sn.Hook == emulator.HookOff && len(sn.Calls) == 0 && sn.Dialing == "" {
-			want[toneDial] = true
-		}
-	}
+	t := layout.TonesOf(snaps)
+	want := [numTones]bool{toneRing: t.Ring, toneDial: t.Dial, toneRingback: t.Ringback}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for t, p := range s.players {
+	for i, p := range s.players {
 		switch {
 		case p == nil:
-		case want[t] && !p.IsPlaying():
+		case want[i] && !p.IsPlaying():
 			_ = p.Rewind()
 			p.Play()
-		case !want[t] && p.IsPlaying():
+		case !want[i] && p.IsPlaying():
 			p.Pause()
 		}
 	}
+}
+
+// event plays the busy tone when a call ends busy (layout.Busy); it runs
+// on the phone's subscriber goroutine.
+func (s *sound) event(ev emulator.Event) {
+	if s == nil || !layout.Busy(ev) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.busy.Rewind()
+	s.busy.Play()
 }
 
 // keyClick clicks for a key pressed in the GUI.
