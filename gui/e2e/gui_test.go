@@ -191,3 +191,32 @@ func TestNoSoundDeviceRunsSilent(t *testing.T) {
 		t.Errorf("the GUI said it runs silent %d times, want once:\n%s", n, g.out.String())
 	}
 }
+
+// The keyboard drives the highlighted phone: Space lifts the handset,
+// digits type, Backspace deletes one, Tab moves the keyboard to the next
+// phone, Ctrl+1 is its line key L1, Escape puts it back on hook.
+func TestKeyboardDrivesTheHighlightedPhone(t *testing.T) {
+	g := startGUI(t, nil)
+	a, b := g.phones[alice], g.phones[bob]
+	st := func(p phone) status {
+		t.Helper()
+		s, err := g.status(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	g.keys(t, "space")
+	waitFor(t, "alice's handset lifted by Space", 5*time.Second, func() bool { return st(a).AudioPath == "handset" && st(a).Hook == "off_hook" })
+	g.keys(t, "1", "2", "3", "BackSpace")
+	waitFor(t, "alice's typed number to be 12", 5*time.Second, func() bool { return st(a).Dialing == "12" })
+	g.keys(t, "Tab", "ctrl+1")
+	waitFor(t, "bob off hook by his L1", 5*time.Second, func() bool { return st(b).Hook == "off_hook" })
+	if s := st(a); s.Dialing != "12" || s.Hook != "off_hook" {
+		t.Errorf("Ctrl+1 for bob changed alice: %+v", s)
+	}
+	g.keys(t, "Escape")
+	waitFor(t, "bob back on hook", 5*time.Second, func() bool { return st(b).Hook == "on_hook" })
+	g.keys(t, "Tab", "space")
+	waitFor(t, "alice's handset replaced", 5*time.Second, func() bool { return st(a).Hook == "on_hook" && st(a).Dialing == "" })
+}

@@ -257,6 +257,7 @@ func startGUIWith(t *testing.T, c *cti, sound bool, extra ...string) *gui {
 	}
 	g.window = strings.Fields(out)[0]
 	_, _ = g.xdotool(ctx, "windowfocus", g.window)
+	g.shot(t) // the first frames are drawn: input from now on is read
 	return g
 }
 
@@ -279,8 +280,14 @@ func (g *gui) run(t *testing.T, args ...string) {
 	}
 }
 
-// click presses the mouse on target of the i-th shown phone for 100 ms
-// (ebiten reads input once per tick: a shorter click can be missed).
+// hold is how long a key or mouse button stays down. ebiten reads key and
+// button state once per frame: a press and release within one frame is
+// lost, and with software GL under load a frame can take 100 ms or more
+// (typed characters are queued and never lost; Enter, Escape, Space, F1...
+// are states).
+const hold = 200 * time.Millisecond
+
+// click presses the mouse on target of the i-th shown phone for hold.
 func (g *gui) click(t *testing.T, i int, target layout.Target) {
 	t.Helper()
 	x, y, err := layout.Point(target)
@@ -290,16 +297,16 @@ func (g *gui) click(t *testing.T, i int, target layout.Target) {
 	cell := layout.Arrange(len(g.phones), layout.FirstShown(len(g.phones))).Cells[i]
 	x, y = x+cell.Origin.X, y+cell.Origin.Y
 	g.run(t, "mousemove", "--window", g.window, strconv.Itoa(int(x)), strconv.Itoa(int(y)), "mousedown", "1")
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(hold)
 	g.run(t, "mouseup", "1")
 }
 
-// keys types X keysyms, each held 100 ms.
+// keys types X keysyms, each held for hold.
 func (g *gui) keys(t *testing.T, keysyms ...string) {
 	t.Helper()
 	for _, k := range keysyms {
 		g.run(t, "keydown", k)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(hold)
 		g.run(t, "keyup", k)
 		time.Sleep(30 * time.Millisecond)
 	}
@@ -340,6 +347,7 @@ type status struct {
 	Hook      string `json:"hook"`
 	AudioPath string `json:"audio_path"`
 	Muted     bool   `json:"muted"`
+	Dialing   string `json:"dialing"`
 	Lines     []struct {
 		Registration string `json:"registration"`
 	} `json:"lines"`
