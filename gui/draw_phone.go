@@ -38,7 +38,7 @@ func (p *painter) staticPhone(f *phoneFrame) {
 	p.roundRect(off(layout.Body).Offset(3, 5), 22, colShadow)
 	p.roundRect(off(layout.Body), 22, colBodyEdge)
 	p.roundRect(layout.Rect{X: o.X + 3, Y: o.Y + 3, W: layout.PhoneW - 6, H: layout.PhoneH - 6}, 20, colBody)
-	p.handset(o, layout.HandsetLifted(f.snap))
+	p.roundRect(layout.Cradle.Offset(o.X, o.Y), 14, colRecess) // the handset is a layer of its own (handsetCache)
 	lcd := off(layout.LCD)
 	p.roundRect(layout.Rect{X: lcd.X - 5, Y: lcd.Y - 5, W: lcd.W + 10, H: lcd.H + 10}, 8, colBezel)
 	for _, b := range layout.Buttons {
@@ -64,7 +64,7 @@ func (p *painter) staticPhone(f *phoneFrame) {
 // when that changes.
 func staticKey(s emulator.Snapshot) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v|%s|%s %s %s|", layout.HandsetLifted(s), s.Identity.Name, s.Identity.Model, s.Identity.Firmware, s.Identity.IP)
+	fmt.Fprintf(&b, "%s|%s %s %s|", s.Identity.Name, s.Identity.Model, s.Identity.Firmware, s.Identity.IP)
 	for _, l := range s.Lines {
 		b.WriteString(l.User + ",")
 	}
@@ -81,6 +81,7 @@ func (p *painter) dynamicPhone(f *phoneFrame, sprites *spriteCache) {
 	if f.focused {
 		p.stroke(layout.Rect{X: o.X - 4, Y: o.Y - 4, W: layout.PhoneW + 8, H: layout.PhoneH + 8}, 3, colFocus)
 	}
+	handsets.draw(p, o, layout.HandsetLifted(f.snap))
 	p.lcd(layout.LCD.Offset(o.X, o.Y), f)
 	for _, b := range layout.Buttons {
 		r := b.Rect.Offset(o.X, o.Y)
@@ -123,11 +124,11 @@ func isLineOrDSS(k keypad.Key) bool {
 	return (k >= keypad.L1 && k <= keypad.L8) || (k >= keypad.D1 && k <= keypad.D10)
 }
 
-// handset draws the cradle and the handset: lying in it, or lifted out of
-// it (turned and raised, the hook switch up, the coiled cord showing).
+// handset draws the handset over the cradle's recess: lying in it, or
+// lifted out of it (turned and raised, the hook switch up, the coiled
+// cord showing). The recess itself is in the static layer.
 func (p *painter) handset(o layout.Rect, lifted bool) {
 	cr := layout.Cradle.Offset(o.X, o.Y)
-	p.roundRect(cr, 14, colRecess)
 	for _, y := range []float64{cr.Y + 150, cr.Y + 270} { // the hook switch
 		h := 6.0
 		if lifted {
@@ -138,11 +139,11 @@ func (p *painter) handset(o layout.Rect, lifted bool) {
 	cx, cy := cr.Center()
 	angle, dx, dy := 0.0, 0.0, 0.0
 	if lifted {
-		angle, dx, dy = -9*math.Pi/180, 12, -6
-		for i := range 9 {
-			t := float64(i) / 8
-			x := cr.X + 40 + 70*t
-			y := cr.Y + cr.H - 6 + 10*math.Sin(t*math.Pi)
+		angle, dx, dy = -4*math.Pi/180, -4, -10
+		for i := range 7 { // the coiled cord, inside the cradle
+			t := float64(i) / 6
+			x := cr.X + 14 + 52*t
+			y := cr.Y + cr.H - 14 + 6*math.Sin(t*math.Pi)
 			p.circle(x, y, 5, colHandsetHi)
 			p.circle(x, y, 3.5, colHandset)
 		}
@@ -163,6 +164,11 @@ func (p *painter) handset(o layout.Rect, lifted bool) {
 			}
 		}
 		return pts
+	}
+	if lifted { // a shadow on the body: the handset is off it
+		p.polygon(piece(cr.X+24, cr.Y+60, cr.X+56, cr.Y+cr.H-60, 10, 7), colShadow)
+		p.polygon(piece(cr.X+4, cr.Y+6, cr.X+cr.W-4, cr.Y+92, 22, 7), colShadow)
+		p.polygon(piece(cr.X+4, cr.Y+cr.H-92, cr.X+cr.W-4, cr.Y+cr.H-6, 22, 7), colShadow)
 	}
 	p.polygon(piece(cr.X+24, cr.Y+60, cr.X+56, cr.Y+cr.H-60, 10, 0), colHandset)        // grip
 	p.polygon(piece(cr.X+4, cr.Y+6, cr.X+cr.W-4, cr.Y+92, 22, 0), colHandset)           // earpiece

@@ -100,3 +100,42 @@ func (s *spriteCache) draw(p *painter, x, y, r float64, c color.Color) {
 	op.GeoM.Translate(math.Round(float64(cx)-float64(size)/2), math.Round(float64(cy)-float64(size)/2))
 	p.dst.DrawImage(img, op)
 }
+
+// handsetCache holds the handset drawn antialiased, in the cradle and
+// lifted, per scale and sub-pixel placement: lifting a handset blits
+// another image instead of redrawing the phone.
+type handsetCache struct {
+	m map[handsetKey]*ebiten.Image
+}
+
+type handsetKey struct {
+	lifted              bool
+	scale, fracX, fracY float64
+}
+
+var handsets handsetCache // used by Draw only (ebiten's goroutine)
+
+// handsetArea is the part of the phone the handset can cover, lifted.
+var handsetArea = layout.Rect{X: layout.Cradle.X - 16, Y: layout.Cradle.Y - 16, W: layout.Cradle.W + 32, H: layout.Cradle.H + 32}
+
+func (h *handsetCache) draw(p *painter, o layout.Rect, lifted bool) {
+	if h.m == nil {
+		h.m = map[handsetKey]*ebiten.Image{}
+	}
+	px, py := p.px(o.X+handsetArea.X, o.Y+handsetArea.Y)
+	ix, iy := math.Floor(float64(px)), math.Floor(float64(py))
+	k := handsetKey{lifted, p.scale, float64(px) - ix, float64(py) - iy}
+	img, ok := h.m[k]
+	if !ok {
+		w := int(math.Ceil(handsetArea.W*p.scale)) + 2
+		hh := int(math.Ceil(handsetArea.H*p.scale)) + 2
+		img = ebiten.NewImage(w, hh)
+		lp := &painter{dst: img, scale: p.scale, offX: k.fracX - handsetArea.X*p.scale, offY: k.fracY - handsetArea.Y*p.scale, aa: true}
+		lp.handset(layout.Rect{}, lifted)
+		lp.flush()
+		h.m[k] = img
+	}
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Translate(ix, iy)
+	p.dst.DrawImage(img, op)
+}
