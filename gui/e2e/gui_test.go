@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -219,4 +220,40 @@ func TestKeyboardDrivesTheHighlightedPhone(t *testing.T) {
 	waitFor(t, "bob back on hook", 5*time.Second, func() bool { return st(b).Hook == "on_hook" })
 	g.keys(t, "Tab", "space")
 	waitFor(t, "alice's handset replaced", 5*time.Second, func() bool { return st(a).Hook == "on_hook" && st(a).Dialing == "" })
+}
+
+// bin/phonesim-gui takes bin/phonesim's flags and configuration: --check
+// validates, a bad file or flag exits 2 with a message and opens nothing.
+func TestFlagsAndConfigLikePhonesim(t *testing.T) {
+	disp := display(t)
+	bin := binary(t)
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("phones:\n  - name: x\n    lines: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--check"}, 0, "demo: ok (2 phones)"},
+		{[]string{"--version"}, 0, "phonesim-gui "},
+		{[]string{"--config", bad}, 2, "bad.yaml:"},
+		{[]string{"--fps", "fast"}, 2, `--fps "fast": want min or default`},
+		{[]string{"--log-level", "loud"}, 2, `--log-level "loud": want debug, info, warn or error`},
+		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		cmd.Env = append(os.Environ(), "DISPLAY="+disp)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code || !strings.Contains(string(out), c.want) {
+			t.Errorf("phonesim-gui %v: exit %d, output %q; want exit %d and %q", c.args, code, out, c.code, c.want)
+		}
+	}
 }
