@@ -23,14 +23,18 @@ type Request struct {
 // maxObservedText bounds Command and Result.
 const maxObservedText = 200
 
-// observer records what a handler answers, for Options.Observe.
+// observer records what a handler answers, for Options.Observe. It
+// reports at the first write of the body (every answer of this server is
+// one write), before the response can reach the client: whoever watches
+// the console sees the request by the time the client has its answer.
 type observer struct {
 	http.ResponseWriter
-	s      *Server
-	req    Request
-	start  time.Time
-	status int
-	body   bytes.Buffer
+	s        *Server
+	req      Request
+	start    time.Time
+	status   int
+	body     bytes.Buffer
+	reported bool
 }
 
 // watch returns a writer that reports the request to Options.Observe when
@@ -61,13 +65,23 @@ func (o *observer) Write(b []byte) (int, error) {
 	if n := maxObservedText - o.body.Len(); n > 0 {
 		o.body.Write(b[:min(n, len(b))])
 	}
+	o.report()
 	return o.ResponseWriter.Write(b)
 }
 
 func (o *observer) Unwrap() http.ResponseWriter { return o.ResponseWriter }
 
-// done reports the request.
-func (o *observer) done() {
+// done reports the request if no body did (HEAD, an empty answer).
+func (o *observer) done() { o.report() }
+
+func (o *observer) report() {
+	if o.reported {
+		return
+	}
+	o.reported = true
+	if o.status == 0 {
+		o.status = http.StatusOK
+	}
 	o.req.Time, o.req.Latency, o.req.Status = o.start, time.Since(o.start), o.status
 	line, _, _ := bytes.Cut(o.body.Bytes(), []byte("\n"))
 	o.req.Result = string(line)

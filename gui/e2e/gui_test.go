@@ -44,9 +44,7 @@ func TestCallPlacedByMouseAndKeyboard(t *testing.T) {
 	})
 	g.keys(t, "1", "0", "0", "2", "Return")
 	waitFor(t, "bob to ring", 10*time.Second, func() bool { return slices.Contains(g.callStates(t, b), "ringing") })
-	if c.count("alice/outgoing_call") != 1 {
-		t.Errorf("alice sent outgoing_call %d times", c.count("alice/outgoing_call"))
-	}
+	waitFor(t, "Outgoing Call from alice at the CTI server", 5*time.Second, func() bool { return c.count("alice/outgoing_call") == 1 })
 
 	g.click(t, bob, layout.Target{Key: keypad.F1}) // the Answer soft key
 	waitFor(t, "the call to be up on both phones", 10*time.Second, func() bool {
