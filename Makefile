@@ -13,7 +13,7 @@ COVER_PROFILE := bin/coverage.out
 # The shipped scenarios `make scenarios` runs.
 SCENARIOS ?= $(wildcard scenarios/*.yaml)
 
-.PHONY: all help deps build run test scenarios fuzz bench lint cover clean
+.PHONY: all help deps build run test scenarios fuzz bench lint cover clean gui screenshot gui-bench
 
 all: lint test
 
@@ -28,6 +28,9 @@ help:
 	@echo "make lint    gofmt must list nothing, go vet must pass"
 	@echo "make cover   tests with a coverage profile in $(COVER_PROFILE)"
 	@echo "make clean   remove bin/"
+	@echo "make gui     build $(GUI_BIN) (cgo, X11/GL headers: make deps) and show the demo phones"
+	@echo "make screenshot  write docs/screenshot.png (the demo with a call up; Xvfb if no DISPLAY)"
+	@echo "make gui-bench   idle CPU of the GUI, min-FPS and ebiten's default mode (docs/benchmarks.md)"
 
 deps:
 	@scripts/deps.sh
@@ -41,6 +44,8 @@ run: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) vet -tags gui ./gui/... ./cmd/phonesim-gui
+	$(GO) test -tags gui -race -count=1 -timeout $(TEST_TIMEOUT) ./gui/...
 	@$(MAKE) --no-print-directory scenarios
 
 # The shipped call flows through the binary, as CI would run them.
@@ -73,3 +78,29 @@ cover: deps
 
 clean:
 	rm -rf bin
+
+# The GUI (build tag gui): needs cgo, the X11/GL headers and a display.
+GUI_BIN := bin/phonesim-gui
+# A display for the GUI: the desktop's, or a virtual one.
+XRUN = $(if $(DISPLAY),,xvfb-run -a -s "-screen 0 1920x1080x24")
+
+$(GUI_BIN): FORCE
+	$(GO) build -tags gui -o $(GUI_BIN) ./cmd/phonesim-gui
+
+gui: $(GUI_BIN)
+	@if [[ -z "$$DISPLAY" ]]; then echo "make gui: no DISPLAY (run it on a desktop; headless: make screenshot)"; exit 1; fi
+	./$(GUI_BIN)
+
+screenshot: $(GUI_BIN)
+	$(XRUN) ./$(GUI_BIN) --scale 1 --no-sound --call --screenshot docs/screenshot.png
+
+# CPU use of the GUI showing four phones (gui/testdata/four.yaml), in both
+# redraw modes, idle and with a call up.
+GUI_BENCH_SECONDS ?= 20s
+gui-bench: $(GUI_BIN)
+	@for mode in min default; do for call in "" --call; do \
+		$(XRUN) ./$(GUI_BIN) --config gui/testdata/four.yaml --no-sound --fps $$mode $$call --measure $(GUI_BENCH_SECONDS) 2>/dev/null | grep '^cpu'; \
+	done; done
+
+.PHONY: FORCE
+FORCE:

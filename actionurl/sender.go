@@ -48,6 +48,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is the emulator version in the User-Agent (default "dev").
 	Version string
+	// Observe, if set, sees every finished request (observe.go); it runs
+	// on the device's sender goroutine and must not block.
+	Observe func(Delivery)
 }
 
 func (c *Config) withDefaults() {
@@ -298,6 +301,7 @@ func (s *Sender) send(ctx context.Context, t *Template, ev emulator.Event) {
 	start := time.Now()
 	status, err := s.get(ctx, s.client(ev.Vars.IP), target, userAgent(s.cfg.Version, ev.Vars))
 	result := classify(ctx, err)
+	s.observe(ev, target, start, status, result, err) // before the count: counted means observed
 	s.stats.record(ev.Phone, ev.Type, result, err)
 	log := s.log.With("phone", ev.Phone, "event", ev.Type.String(), "seq", ev.Seq, "url", redact(target))
 	switch result {

@@ -92,6 +92,9 @@ type Options struct {
 	// and this HTTP server) to another address. An error wrapping
 	// ErrBadIP is the request's fault (400); others are 409.
 	ChangeIP func(ctx context.Context, ip string) error
+	// Observe, if set, sees every Active URI request once answered
+	// (observe.go); it runs on the request's goroutine and must not block.
+	Observe func(Request)
 }
 
 // Defaults of Options, in one place.
@@ -216,6 +219,10 @@ func (s *Server) Close() {
 // ServeHTTP implements http.Handler: allow-list, lock-out, authentication,
 // method check, then the route's handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if o := s.watch(w, r); o != nil {
+		w = o
+		defer o.done()
+	}
 	rw := &responseWriter{ResponseWriter: w}
 	defer s.recoverPanic(rw, r)
 	w = rw

@@ -166,6 +166,8 @@ func (s *state) apply(in Input) error {
 	case SetDND:
 		s.setDND(in.On)
 		return nil
+	case Handset:
+		return s.handset(in.Lift)
 	case SIPRegistration:
 		s.onRegistration(in)
 	case SIPIncoming:

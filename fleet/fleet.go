@@ -59,10 +59,12 @@ type Member struct {
 	UA     *sipua.UA
 	Sender *actionurl.Sender
 	Web    *activeuri.Server
-	http   *http.Server
-	mu     sync.Mutex   // guards httpLn and detach
-	httpLn net.Listener // moves when the phone's IP changes
-	detach func()
+	// Console lists the Action URLs sent and Active URI requests received.
+	Console *Console
+	http    *http.Server
+	mu      sync.Mutex   // guards httpLn and detach
+	httpLn  net.Listener // moves when the phone's IP changes
+	detach  func()
 }
 
 // HTTPAddr is the phone's bound web address (host:port).
@@ -182,7 +184,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 
 		AcceptCallsFromRegistrar: pc.AcceptCallsFrom == "registrar",
 	})
-	m := &Member{Config: *pc, UA: ua}
+	m := &Member{Config: *pc, UA: ua, Console: &Console{}}
 	if pc.ProvisioningURL != "" {
 		ecfg.Provision = m.autoProvision
 	}
@@ -197,6 +199,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		FromPhoneIP: true,
 		Logger:      log, // the sender names the phone in each line itself
 		Version:     Version,
+		Observe:     m.Console.addDelivery,
 	})
 	if err != nil {
 		return nil, err
@@ -214,6 +217,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		Logger:   plog,
 		Metrics:  metricsHandler(sender),
 		ChangeIP: m.changeIP,
+		Observe:  m.Console.addRequest,
 	})
 	ln, err := net.Listen("tcp", pc.HTTPAddr())
 	if err != nil {

@@ -25,6 +25,18 @@ for bin in sipp kamailio baresip; do
 		missing_pkgs+=("${package_of[$bin]}")
 	fi
 done
+# The GUI (make gui, the -tags gui tests): cgo and the X11/GL/ALSA headers
+# ebiten builds against, and Xvfb, xauth and xdotool to run and drive it
+# without a screen. Checked by Debian package, as most are headers only.
+gui_pkgs=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxi-dev libxinerama-dev
+	libxrandr-dev libxxf86vm-dev libasound2-dev xvfb xauth xdotool)
+if command -v dpkg-query >/dev/null 2>&1; then
+	for pkg in "${gui_pkgs[@]}"; do
+		if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
+			missing_pkgs+=("$pkg")
+		fi
+	done
+fi
 # `go mod download` fetches over HTTPS: a minimal Debian image lacks CA
 # certificates.
 if [[ ! -s /etc/ssl/certs/ca-certificates.crt ]]; then
@@ -53,6 +65,7 @@ if ((${#missing_pkgs[@]} > 0)); then
 		echo "deps: not installed: ${missing_bins[*]} (Debian packages: ${missing_pkgs[*]})."
 		echo "deps: the tests that run these real SIP peers (internal/peers and the integration"
 		echo "deps: tests against SIPp/Kamailio/baresip) will SKIP; with CI=true they FAIL."
+		echo "deps: without the GUI packages, make gui and the -tags gui tests cannot build."
 		echo "deps: install them as root: sudo make deps"
 	else
 		echo "deps: missing ${missing_pkgs[*]}; install as root: sudo make deps" >&2

@@ -1,0 +1,168 @@
+//go:build gui
+
+// Command phonesim-gui runs emulated SIP desk phones and shows them in a
+// window: the same phones, configuration and flags as bin/phonesim, drawn
+// as desk phones (gui package) with a CTI console beside each.
+//
+//	phonesim-gui                    the demo: alice (1001) and bob (1002)
+//	phonesim-gui --config FILE      the phones FILE describes
+//
+// Build with `make gui` (needs cgo, X11/GL headers and a display; see
+// scripts/deps.sh). Closing the window, SIGINT or SIGTERM hangs up,
+// unregisters and exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/fleet"
+	"github.com/phonesim/phonesim/gui"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("phonesim-gui", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	// The flags of bin/phonesim:
+	cfgPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
+	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the file's log_level, else info)")
+	check := fs.Bool("check", false, "validate the configuration and exit")
+	version := fs.Bool("version", false, "print the version and exit")
+	// The window's:
+	scale := fs.Float64("scale", 0, "window size as a multiple of the base picture (default: fit the screen)")
+	fps := fs.String("fps", gui.FPSMinimum, "redraw mode: min (only on changes) or default (every frame, ebiten's default)")
+	noSound := fs.Bool("no-sound", false, "no tones or key clicks")
+	screenshot := fs.String("screenshot", "", "write a PNG of the window to `file` once the phones are registered, then exit")
+	call := fs.Bool("call", false, "once registered, the first phone calls the second, which answers (for --screenshot and --measure)")
+	measure := fs.Duration("measure", 0, "measure the process's CPU use for this `duration` once ready, print it and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
+	shotDir := fs.String("shots", "", "on each SIGUSR1, write a PNG of the window to `dir`/shot-N.png (for tests)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "phonesim-gui: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *version {
+		fmt.Fprintln(stdout, "phonesim-gui", fleet.Version)
+		return exitOK
+	}
+	if *fps != gui.FPSMinimum && *fps != gui.FPSDefault {
+		fmt.Fprintf(stderr, "phonesim-gui: --fps %q: want %s or %s\n", *fps, gui.FPSMinimum, gui.FPSDefault)
+		return exitUsage
+	}
+	var f *config.File
+	if *cfgPath == "" {
+		f = config.Demo()
+	} else {
+		var err error
+		if f, err = config.Load(*cfgPath); err != nil {
+			fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *check {
+		name := *cfgPath
+		if name == "" {
+			name = "demo"
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d phones)\n", name, len(f.Phones))
+		return exitOK
+	}
+	level := f.SlogLevel()
+	if *logLevel != "" {
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			fmt.Fprintf(stderr, "phonesim-gui: --log-level %q: want debug, info, warn or error\n", *logLevel)
+			return exitUsage
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+			return exitUsage
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+			return exitUsage
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+		return exitFailed
+	}
+	for _, m := range fl.Phones {
+		fmt.Fprintf(stdout, "phone %-8s active uri %s?key=OK\n", m.Config.Name, m.ActiveURI())
+	}
+	code := exitOK
+	if err := gui.Run(ctx, fl, gui.Options{Scale: *scale, FPSMode: *fps, Sound: !*noSound,
+		Call: *call, Screenshot: *screenshot, Measure: *measure, Shots: shotsOnSignal(ctx, *shotDir),
+		Out: stdout, Logger: log}); err != nil {
+		fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+		code = exitFailed
+	}
+	log.Info("shutting down: hanging up and unregistering")
+	cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := fl.Close(cctx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Warn("shutdown", "error", err)
+	}
+	return code
+}
+
+// shotsOnSignal turns each SIGUSR1 into a screenshot path in dir
+// (shot-1.png, shot-2.png, ...); nil without dir.
+func shotsOnSignal(ctx context.Context, dir string) <-chan string {
+	if dir == "" {
+		return nil
+	}
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGUSR1)
+	out := make(chan string)
+	go func() {
+		defer signal.Stop(sig)
+		for n := 1; ; n++ {
+			select {
+			case <-sig:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case out <- filepath.Join(dir, fmt.Sprintf("shot-%d.png", n)):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
