@@ -138,6 +138,7 @@ func (s *state) onIncoming(in SIPIncoming) {
 		c.remoteURI, c.remoteDisplay = in.RemoteURI, in.RemoteDisplay
 	})
 	fire(c.fsm, evIncoming)
+	s.p.sig.Ring(c.ref)
 	if l := s.lineN(ln); l != nil && l.cfg.AutoAnswer && len(s.calls) == 1 {
 		s.answer(c)
 		return

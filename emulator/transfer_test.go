@@ -60,6 +60,7 @@ func (r *recordingSignaling) Dial(ref emulator.CallRef, line int, target string)
 func (r *recordingSignaling) Hangup(ref emulator.CallRef) { r.record("Hangup %s", ref) }
 func (r *recordingSignaling) Hold(ref emulator.CallRef)   { r.record("Hold %s", ref) }
 func (r *recordingSignaling) Unhold(ref emulator.CallRef) { r.record("Unhold %s", ref) }
+func (r *recordingSignaling) Ring(ref emulator.CallRef)   { r.record("Ring %s", ref) }
 func (r *recordingSignaling) Reject(ref emulator.CallRef, code int) {
 	r.record("Reject %s %d", ref, code)
 }
