@@ -294,6 +294,16 @@ func (u *UA) Dial(ref emulator.CallRef, line int, target string) {
 	}()
 }
 
+// Ring implements emulator.Signaling: the call's goroutine sends 180.
+func (u *UA) Ring(ref emulator.CallRef) {
+	if leg := u.leg(ref); leg != nil {
+		select {
+		case leg.ring <- struct{}{}:
+		default: // already told
+		}
+	}
+}
+
 // Answer implements emulator.Signaling.
 func (u *UA) Answer(ref emulator.CallRef) { u.decide(ref, decision{answer: true}) }
 
