@@ -130,6 +130,7 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		contactUser = u.opts.Lines[0].User
 	}
 	u.gate.Store(false)
+	filterRTCPNoise() // before any call's media starts (rtcpnoise.go)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(contactUser), sipgo.WithUserAgentHostname(u.opts.IP),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerReadFilter(func(_ sip.TransportReadProps, data []byte) ([]byte, error) {
