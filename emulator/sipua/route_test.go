@@ -76,18 +76,34 @@ func TestEveryRequestFollowsTheRouteSet(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the last ACK/200 of the BYE
 
 	proxy := k.Addr()
+	seen := checkFirstHops(t, capture, proxy, desk, bob, carol)
+	for _, m := range []string{"INVITE", "ACK", "REFER", "NOTIFY", "BYE"} {
+		if !seen[m] {
+			t.Errorf("no in-dialog %s captured from our UAs", m)
+		}
+	}
+	checkOrigins(t, capture, proxy)
+}
+
+// checkFirstHops checks every SIP request captured to or from the UAs: it
+// comes from the proxy, or from one of the UAs' SIP sockets to the proxy
+// with that socket as Via sent-by. It returns the methods seen in dialogs
+// (To tag set) from the UAs.
+func checkFirstHops(t *testing.T, capture *peers.Capture, proxy string, uas ...*ua) map[string]bool {
+	t.Helper()
+	ourIP := func(a string) string { ip, _, _ := strings.Cut(a, ":"); return ip }
 	seen := map[string]bool{}
 	var all []string
 	for _, r := range capture.SIPRequests(t) {
 		all = append(all, r.String())
+		if r.Src.String() == proxy {
+			continue // Kamailio's, to us
+		}
 		var who *ua
-		for _, u := range []*ua{desk, bob, carol} {
+		for _, u := range uas {
 			if r.Src.Addr().String() == ourIP(u.Addr()) {
 				who = u
 			}
-		}
-		if r.Src.String() == proxy {
-			continue // Kamailio's, to us
 		}
 		if who == nil {
 			t.Errorf("a request from none of our SIP sockets: %s\n%s", r, r.Payload)
@@ -100,15 +116,10 @@ func TestEveryRequestFollowsTheRouteSet(t *testing.T) {
 			seen[r.Method] = true
 		}
 	}
-	for _, m := range []string{"INVITE", "ACK", "REFER", "NOTIFY", "BYE"} {
-		if !seen[m] {
-			t.Errorf("no in-dialog %s captured from our UAs", m)
-		}
-	}
-	checkOrigins(t, capture, proxy)
 	if t.Failed() || testing.Verbose() {
 		t.Logf("captured requests:\n%s", strings.Join(all, "\n"))
 	}
+	return seen
 }
 
 // checkOrigins checks the SDP each party sent in each call, in the order
