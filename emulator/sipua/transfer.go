@@ -47,7 +47,9 @@ func (u *UA) Transfer(ref emulator.CallRef, target string, replaces emulator.Cal
 		// put the far end's Contact there for a call we placed.
 		by := sip.NewHeader("Referred-By", "<"+uriString(sip.Uri{User: lc.User, Host: hostOf(lc.Server)})+">")
 		for attempt := 0; ; attempt++ {
-			ctx, cancel := u.requestCtx(d.Context(), u.opts.RequestTimeout)
+			// As long as a re-INVITE may take: the far end may first
+			// hold its call with us (linphone does) before it answers.
+			ctx, cancel := u.requestCtx(d.Context(), reinviteTimeout)
 			err = safely(func() error { return refer(ctx, d, referTo, by, rep.notify) })
 			cancel()
 			code, _ := sipStatus(err)

@@ -74,7 +74,9 @@ func Linphone(t testing.TB, opts LinphoneOptions) *LinphoneProc {
 		t.Fatalf("peers.Linphone: %v", err)
 	}
 	l.Port = FreePort(t, "udp", l.IP)
-	rtp := FreePort(t, "udp", l.IP) &^ 1
+	// RTP: a range for several calls at once (a transfer places a second
+	// call while the first is held); the address is linphone's alone.
+	rtp := 40000
 	hz := opts.ToneHz
 	if hz == 0 {
 		hz = 1000
@@ -135,8 +137,8 @@ func (l *LinphoneProc) waitRegistered(timeout time.Duration) error {
 	return fmt.Errorf("linphone not registered within %v; output:\n%s", timeout, tail(l.Output(), 20))
 }
 
-// linphoneRC is the configuration: SIP on UDP ip:port only, RTP from
-// rtp (two ports: RTP and RTCP), one account registered with the
+// linphoneRC is the configuration: SIP on UDP ip:port only, RTP and
+// RTCP in rtp to rtp+39, one account registered with the
 // registrar, which is also its outbound proxy.
 func linphoneRC(ip string, port, rtp int, regIP string, regPort int, user, pw string) string {
 	reg := regIP + ":" + strconv.Itoa(regPort)
@@ -182,7 +184,7 @@ userid=%[6]s
 passwd=%[8]s
 realm=%[7]s
 domain=%[7]s
-`, ip, port, rtp, rtp+1, reg, user, regIP, pw)
+`, ip, port, rtp, rtp+39, reg, user, regIP, pw)
 }
 
 func splitHostPort(addr string) (string, int, error) {
