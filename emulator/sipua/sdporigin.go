@@ -36,8 +36,8 @@ const maxOrigins = 256
 
 type sdpOrigins struct {
 	mu    sync.Mutex
-	by    map[string]*sdpOrigin // by Call-ID
-	order []string              // Call-IDs, oldest first
+	by    map[string]*sdpOrigin // by sessionKey
+	order []string              // keys, oldest first
 }
 
 // sdpOrigin is our origin in one session.
@@ -46,26 +46,41 @@ type sdpOrigin struct {
 	last        string // the last SDP we sent, without its o= line
 }
 
-// outgoing mends the SDP of a request we send; a BYE forgets the session.
-func (o *sdpOrigins) outgoing(req *sip.Request) {
-	cid := req.CallID()
+// sessionKey names our side of a dialog: its Call-ID and our tag (a phone
+// that calls itself has both sides of one Call-ID).
+func sessionKey(cid *sip.CallIDHeader, params sip.HeaderParams) (string, bool) {
 	if cid == nil {
+		return "", false
+	}
+	tag, _ := params.Get("tag")
+	return cid.Value() + "\x00" + tag, true
+}
+
+// outgoing mends the SDP of a request we send (our tag is in From); a BYE
+// forgets the session.
+func (o *sdpOrigins) outgoing(req *sip.Request) {
+	from := req.From()
+	if from == nil {
+		return
+	}
+	key, ok := sessionKey(req.CallID(), from.Params)
+	if !ok {
 		return
 	}
 	if req.Method == sip.BYE {
-		o.forget(cid.Value())
+		o.forget(key)
 		return
 	}
 	if isSDP(req.ContentType(), req.Body()) {
-		req.SetBody(o.mend(cid.Value(), req.Body()))
+		req.SetBody(o.mend(key, req.Body()))
 	}
 }
 
-// forget drops the session of callID (it ended).
-func (o *sdpOrigins) forget(callID string) {
+// forget drops a session (it ended).
+func (o *sdpOrigins) forget(key string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	delete(o.by, callID)
+	delete(o.by, key)
 }
 
 func isSDP(ct *sip.ContentTypeHeader, body []byte) bool {
@@ -76,11 +91,11 @@ func isSDP(ct *sip.ContentTypeHeader, body []byte) bool {
 	return strings.EqualFold(strings.TrimSpace(mt), "application/sdp")
 }
 
-// mend puts our origin for callID into body's o= line (RFC 4566 §5.2:
+// mend puts our origin for the session key into body's o= line (RFC 4566 §5.2:
 // o=<username> <sess-id> <sess-version> <nettype> <addrtype>
 // <unicast-address>); the last three fields, our address, stay. A body
 // without a well-formed o= line is left alone.
-func (o *sdpOrigins) mend(callID string, body []byte) []byte {
+func (o *sdpOrigins) mend(key string, body []byte) []byte {
 	start, end, fields, ok := originLine(body)
 	if !ok {
 		return body
@@ -91,13 +106,13 @@ func (o *sdpOrigins) mend(callID string, body []byte) []byte {
 	if o.by == nil {
 		o.by = map[string]*sdpOrigin{}
 	}
-	s := o.by[callID]
+	s := o.by[key]
 	switch {
 	case s == nil:
 		s = &sdpOrigin{id: newSessionID(fields[1])}
 		s.version = s.id
-		o.by[callID] = s
-		o.order = append(o.order, callID)
+		o.by[key] = s
+		o.order = append(o.order, key)
 		for len(o.order) > maxOrigins {
 			delete(o.by, o.order[0])
 			o.order = o.order[1:]
@@ -155,9 +170,12 @@ type answeredWithOrigin struct {
 	o *sdpOrigins
 }
 
+// Respond mends the SDP of a response we send (our tag is in To).
 func (a answeredWithOrigin) Respond(res *sip.Response) error {
-	if cid := res.CallID(); cid != nil && isSDP(res.ContentType(), res.Body()) {
-		res.SetBody(a.o.mend(cid.Value(), res.Body()))
+	if to := res.To(); to != nil && isSDP(res.ContentType(), res.Body()) {
+		if key, ok := sessionKey(res.CallID(), to.Params); ok {
+			res.SetBody(a.o.mend(key, res.Body()))
+		}
 	}
 	return a.ServerTransaction.Respond(res)
 }
@@ -170,8 +188,10 @@ func (u *UA) originsOfAnswers(next sipgo.RequestHandler) sipgo.RequestHandler {
 		case req.IsInvite():
 			tx = answeredWithOrigin{ServerTransaction: tx, o: &u.origins}
 		case req.Method == sip.BYE:
-			if cid := req.CallID(); cid != nil {
-				u.origins.forget(cid.Value())
+			if to := req.To(); to != nil {
+				if key, ok := sessionKey(req.CallID(), to.Params); ok {
+					u.origins.forget(key)
+				}
 			}
 		}
 		next(req, tx)
