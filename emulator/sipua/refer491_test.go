@@ -15,36 +15,7 @@ import (
 // transfer done in a NOTIFY (RFC 3515 §2.4.4: message/sipfrag "SIP/2.0
 // 200 OK", subscription terminated) and takes the BYE. Any other order
 // fails SIPp's run.
-const referPendingOnce = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="REFER 491 once">
-  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
-      <ereg regexp="sip:[^&gt;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
-    </action>
-  </recv>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
-  <recv request="ACK" crlf="true"/>
-  <recv request="REFER"/>
+var referPendingOnce = sippAnswers("REFER 491 once", "m=audio [media_port] RTP/AVP 0\na=rtpmap:0 PCMU/8000") + `  <recv request="REFER"/>
   <send><![CDATA[
 SIP/2.0 491 Request Pending
 [last_Via:]
@@ -82,19 +53,7 @@ Content-Length: [len]
 SIP/2.0 200 OK
 ]]></send>
   <recv response="200"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-  <pause milliseconds="200"/>
-</scenario>
-`
+` + sippTakesBye
 
 // A REFER the far end refuses with 491 Request Pending is sent again
 // (issue 12, defect 3): the transfer goes through instead of failing and

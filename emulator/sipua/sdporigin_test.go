@@ -15,37 +15,7 @@ import (
 // changes the codec with a re-INVITE offering PCMA only, takes our hold
 // re-INVITE (answering a=recvonly) and the BYE. Its own origin is
 // "sipp 53655765".
-const codecChangeThenHold = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="codec change then hold">
-  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
-      <ereg regexp="sip:[^&gt;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
-    </action>
-  </recv>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=sipp 53655765 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0 8
-a=rtpmap:0 PCMU/8000
-a=rtpmap:8 PCMA/8000
-]]></send>
-  <recv request="ACK" crlf="true"/>
-  <send retrans="500"><![CDATA[
+var codecChangeThenHold = sippAnswers("codec change then hold", "m=audio [media_port] RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000") + `  <send retrans="500"><![CDATA[
 INVITE [$contact] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
@@ -98,19 +68,7 @@ a=rtpmap:8 PCMA/8000
 a=recvonly
 ]]></send>
   <recv request="ACK" crlf="true"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-  <pause milliseconds="200"/>
-</scenario>
-`
+` + sippTakesBye
 
 // RFC 3264 §8 over an offer, a codec change by the far end and a hold: the
 // SDP phonesim sends keeps its own username and session id throughout (not
