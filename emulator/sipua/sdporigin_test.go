@@ -12,10 +12,13 @@ import (
 )
 
 // codecChangeThenHold is a SIPp callee: it answers with PCMU and PCMA, then
-// changes the codec with a re-INVITE offering PCMA only, takes our hold
+// (half a second later: a re-INVITE right after the ACK meets 481 from
+// diago, which files the dialog a moment after its ACK is out) changes the
+// codec with a re-INVITE offering PCMA only, takes our hold
 // re-INVITE (answering a=recvonly) and the BYE. Its own origin is
 // "sipp 53655765".
-var codecChangeThenHold = sippAnswers("codec change then hold", "m=audio [media_port] RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000") + `  <send retrans="500"><![CDATA[
+var codecChangeThenHold = sippAnswers("codec change then hold", "m=audio [media_port] RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000") + `  <pause milliseconds="500"/>
+  <send retrans="500"><![CDATA[
 INVITE [$contact] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,10 @@ type Capture struct {
 	ips  map[netip.Addr]bool
 	done chan struct{}
 	quit chan struct{}
+
+	// idle counts the reads that found the socket empty: once it moves
+	// on, everything sent before has been read.
+	idle atomic.Uint64
 
 	mu   sync.Mutex
 	pkts []CapturedUDP
@@ -72,10 +77,17 @@ func CaptureLoopback(t testing.TB, ips ...string) *Capture {
 		syscall.Close(fd)
 		t.Fatalf("peers.CaptureLoopback: bind lo: %v", err)
 	}
-	// Reads wake every 50 ms to notice the end of the test; a big buffer
-	// keeps bursts of other tests' RTP from pushing SIP out.
+	// The kernel keeps only our addresses' UDP (the rest of lo carries
+	// every other test's RTP, which would crowd SIP out of the buffer);
+	// reads wake every 50 ms to notice the end of the test.
+	if err := syscall.AttachLsf(fd, udpOf(c.ips)); err != nil {
+		syscall.Close(fd)
+		t.Fatalf("peers.CaptureLoopback: filter: %v", err)
+	}
+	if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 8<<20) != nil {
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8<<20)
+	}
 	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &syscall.Timeval{Usec: 50_000})
-	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<20)
 	c.fd = fd
 	go c.read()
 	t.Cleanup(c.stop)
@@ -83,6 +95,40 @@ func CaptureLoopback(t testing.TB, ips ...string) *Capture {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// udpOf is a classic BPF program (as tcpdump compiles "udp and host A or
+// host B ...") over the IPv4 header a cooked packet socket reads: it
+// accepts UDP whose source or destination is one of ips.
+func udpOf(ips map[netip.Addr]bool) []syscall.SockFilter {
+	var addrs []uint32
+	for ip := range ips {
+		a := ip.As4()
+		addrs = append(addrs, binary.BigEndian.Uint32(a[:]))
+	}
+	n := len(addrs)
+	ins := func(code uint16, jt, jf uint8, k uint32) syscall.SockFilter {
+		return syscall.SockFilter{Code: code, Jt: jt, Jf: jf, K: k}
+	}
+	// Layout: 0 ldb [9]; 1 jeq 17; 2 ld [12]; n× jeq; ld [16]; n× jeq;
+	// drop; accept.
+	drop := 2 + 2*(n+1)
+	accept := drop + 1
+	prog := []syscall.SockFilter{
+		ins(syscall.BPF_LD|syscall.BPF_B|syscall.BPF_ABS, 0, 0, 9),
+		ins(syscall.BPF_JMP|syscall.BPF_JEQ|syscall.BPF_K, 0, uint8(drop-2), syscall.IPPROTO_UDP),
+	}
+	for _, off := range []uint32{12, 16} {
+		prog = append(prog, ins(syscall.BPF_LD|syscall.BPF_W|syscall.BPF_ABS, 0, 0, off))
+		for _, a := range addrs {
+			pc := len(prog)
+			prog = append(prog, ins(syscall.BPF_JMP|syscall.BPF_JEQ|syscall.BPF_K, uint8(accept-pc-1), 0, a))
+		}
+	}
+	return append(prog,
+		ins(syscall.BPF_RET|syscall.BPF_K, 0, 0, 0),
+		ins(syscall.BPF_RET|syscall.BPF_K, 0, 0, 1<<18),
+	)
+}
 
 // loIndex is the index of the loopback interface.
 func loIndex() (int, error) {
@@ -119,7 +165,11 @@ func (c *Capture) read() {
 		default:
 		}
 		n, from, err := syscall.Recvfrom(c.fd, buf, 0)
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
+		if errors.Is(err, syscall.EAGAIN) {
+			c.idle.Add(1)
+			continue
+		}
+		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if err != nil {
@@ -173,6 +223,17 @@ func parseUDP(b []byte) (CapturedUDP, bool) {
 // capture broke.
 func (c *Capture) Packets(t testing.TB) []CapturedUDP {
 	t.Helper()
+	// Let the reader catch up: what the kernel queued before this call
+	// is read once a later read finds the socket empty.
+	start := c.idle.Load()
+	for deadline := time.Now().Add(5 * time.Second); c.idle.Load() < start+2 && time.Now().Before(deadline); {
+		select {
+		case <-c.done:
+			deadline = time.Time{}
+		default:
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
