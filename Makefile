@@ -18,7 +18,7 @@ SCENARIOS ?= $(wildcard scenarios/*.yaml)
 all: lint test
 
 help:
-	@echo "make deps    install sipp, kamailio, baresip (as root, Debian) and Go modules"
+	@echo "make deps    install sipp, kamailio, baresip, linphone (as root, Debian) and Go modules"
 	@echo "make build   build $(BIN)"
 	@echo "make run     build and run the demo ($(BIN) without arguments)"
 	@echo "make test    go vet, then all tests with -race, then make scenarios"
