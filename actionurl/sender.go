@@ -73,6 +73,7 @@ type Sender struct {
 	templates atomic.Pointer[map[emulator.EventType]*Template] // replaced whole by SetURLs
 	log       *slog.Logger
 	stats     *stats
+	queueStats
 
 	mu       sync.Mutex
 	closed   bool
@@ -185,7 +186,8 @@ type attachment struct {
 
 	mu       sync.Mutex
 	detached bool
-	inFlight sync.WaitGroup
+	q        queue          // events waiting, guarded by mu (queue.go)
+	inFlight sync.WaitGroup // the queue's drain
 	once     sync.Once
 }
 
@@ -213,21 +215,15 @@ func (s *Sender) Attach(d emulator.Device) (detach func()) {
 	return a.detach
 }
 
-// handle runs on the device's subscriber goroutine, one event at a time.
+// handle runs on the device's subscriber goroutine, one event at a time:
+// it queues the event (queue.go), so a slow server never holds the
+// device's events back unboundedly.
 func (a *attachment) handle(ev emulator.Event) {
 	t := (*a.s.templates.Load())[ev.Type]
 	if t == nil {
 		return
 	}
-	a.mu.Lock()
-	if a.detached {
-		a.mu.Unlock()
-		return
-	}
-	a.inFlight.Add(1)
-	a.mu.Unlock()
-	defer a.inFlight.Done()
-	a.s.send(a.ctx, t, ev)
+	a.enqueue(t, ev)
 }
 
 func (a *attachment) detach() {
@@ -278,6 +274,7 @@ func (s *Sender) send(ctx context.Context, t *Template, ev emulator.Event) {
 	start := time.Now()
 	status, err := s.get(ctx, s.client(ev.Vars.IP), target, userAgent(s.cfg.Version, ev.Vars))
 	result := classify(ctx, err)
+	observeLatency(result, time.Since(start))
 	s.stats.record(ev.Phone, ev.Type, result, err)
 	log := s.log.With("phone", ev.Phone, "event", ev.Type.String(), "seq", ev.Seq, "url", redact(target))
 	switch result {
