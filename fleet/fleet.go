@@ -36,6 +36,9 @@ type Options struct {
 	Logger *slog.Logger
 	// SIP timing for tests; zero means sipua's defaults.
 	RegisterRetryMin, RegisterRetryMax, RequestTimeout time.Duration
+	// ShareHTTP makes the phones on one HTTP port share one listener
+	// (shared.go); EnsureOpenFiles says when a fleet needs it.
+	ShareHTTP bool
 	// OnStarted, if set, is called with each phone once it is up, from
 	// Start's goroutine (start-up progress).
 	OnStarted func(*Member)
@@ -162,7 +165,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	}
 	shared := map[int]*sharedHTTP{} // by phone index
 	for _, g := range httpGroups(f.Phones) {
-		if len(g) < 2 {
+		if len(g) < 2 || !opts.ShareHTTP {
 			continue
 		}
 		k, _ := keyOf(&f.Phones[g[0]])

@@ -57,7 +57,7 @@ fleet:
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl, err := Start(context.Background(), f, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	fl, err := Start(context.Background(), f, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShareHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

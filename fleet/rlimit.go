@@ -16,61 +16,72 @@ import (
 // connections of Active URI requests in flight.
 const fdReserve = 256
 
-// FilesNeeded is how many descriptors f needs, and how many of them each
-// phone adds on average.
-func FilesNeeded(f *config.File) (need int, perPhone float64) {
-	need = fdReserve
+// FilesNeeded is how many descriptors f needs when phones sharing a port
+// share a listener (shared) or not, and how many each phone adds on
+// average when they share.
+func FilesNeeded(f *config.File) (own, shared int, perPhone float64) {
+	own, shared = fdReserve, fdReserve
 	if f.Registrar != nil {
-		need += 2
+		own += 2
+		shared += 2
 	}
-	phones := 0
 	for _, g := range httpGroups(f.Phones) {
 		if len(g) > 1 {
-			need++ // the shared listener
+			shared++ // the shared listener
 		}
 		for _, i := range g {
 			p := &f.Phones[i]
-			phones++
-			need++ // SIP
-			if len(g) == 1 {
-				need++ // its own HTTP listener
-			}
+			n := 1 // SIP
 			if len(p.ActionURL) > 0 {
-				need++ // a kept-alive connection to the CTI server
+				n++ // a kept-alive connection to the CTI server
+			}
+			own += n + 1 // and its own HTTP listener
+			shared += n
+			if len(g) == 1 {
+				shared++
 			}
 		}
 	}
-	if phones == 0 {
-		return need, 0
+	if len(f.Phones) > 0 {
+		perPhone = float64(shared-fdReserve) / float64(len(f.Phones))
 	}
-	return need, float64(need-fdReserve) / float64(phones)
+	return own, shared, perPhone
 }
 
 // EnsureOpenFiles compares the descriptors f needs with RLIMIT_NOFILE
-// before anything binds. If the soft limit is too low and the hard limit
-// allows, it raises the soft limit and says so in note; otherwise the
-// error says how many phones fit and how to raise the limit.
-func EnsureOpenFiles(f *config.File) (note string, err error) {
-	need, per := FilesNeeded(f)
+// before anything binds, and decides whether phones on one HTTP port
+// share a listener: only when a listener each would not fit, since a
+// shared listener binds the port on every address (two processes on one
+// machine cannot both run phones on that port then). If the soft limit is
+// too low and the hard limit allows, it raises the soft limit and says so
+// in note; if even shared listeners do not fit, the error says how many
+// phones fit and how to raise the limit.
+func EnsureOpenFiles(f *config.File) (share bool, note string, err error) {
+	own, shared, per := FilesNeeded(f)
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return "", nil // no limit to compare with
+		return false, "", nil // no limit to compare with
+	}
+	need := own
+	if uint64(own) > lim.Max {
+		share, need = true, shared
 	}
 	if uint64(need) <= lim.Cur {
-		return "", nil
+		return share, "", nil
 	}
 	if uint64(need) <= lim.Max {
 		old := lim.Cur
 		lim.Cur = lim.Max
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
-			return fmt.Sprintf("raised the open-file limit from %d to %d (the fleet needs about %d)", old, lim.Cur, need), nil
+			return share, fmt.Sprintf("raised the open-file limit from %d to %d (the fleet needs about %d)", old, lim.Cur, need), nil
 		}
+		lim.Max = lim.Cur // cannot raise after all
 	}
 	fit := 0
 	if per > 0 && lim.Max > fdReserve {
 		fit = int(float64(lim.Max-fdReserve) / per)
 	}
-	return "", fmt.Errorf("the fleet needs about %d open files (%d phones, %.1f each, and %d spare) but the limit is %d: "+
+	return false, "", fmt.Errorf("the fleet needs about %d open files (%d phones, %.1f each, and %d spare) but the limit is %d: "+
 		"about %d phones fit. Raise the limit (ulimit -n %d; in systemd LimitNOFILE=%d; in Docker --ulimit nofile=%d) "+
-		"or split the fleet with --shard K/N", need, len(f.Phones), per, fdReserve, lim.Max, fit, need, need, need)
+		"or split the fleet with --shard K/N", shared, len(f.Phones), per, fdReserve, lim.Max, fit, shared, shared, shared)
 }

@@ -95,12 +95,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if err := scale.prepare(f, stderr); err != nil {
+	up := newStartup(stderr, len(f.Phones))
+	opts, err := scale.prepare(f, stderr, fleet.Options{Logger: log, OnStarted: up.started})
+	if err != nil {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
 	}
-	up := newStartup(stderr, len(f.Phones))
-	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log, OnStarted: up.started})
+	fl, err := fleet.Start(ctx, f, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed

@@ -24,6 +24,7 @@ const maxBanner = 20
 type scaleFlags struct {
 	shard   string
 	metrics string
+	share   bool // phones on one HTTP port share a listener (prepare)
 }
 
 func addScaleFlags(fs *flag.FlagSet) *scaleFlags {
@@ -51,13 +52,15 @@ func (s *scaleFlags) apply(f *config.File) (*config.File, error) {
 }
 
 // prepare checks, before anything binds, that the process may open the
-// descriptors the fleet needs, raising the soft limit if it must.
-func (s *scaleFlags) prepare(f *config.File, w io.Writer) error {
-	raised, err := fleet.EnsureOpenFiles(f)
+// descriptors the fleet needs, raising the soft limit if it must, and
+// returns the fleet's options.
+func (s *scaleFlags) prepare(f *config.File, w io.Writer, opts fleet.Options) (fleet.Options, error) {
+	share, raised, err := fleet.EnsureOpenFiles(f)
 	if raised != "" {
 		fmt.Fprintf(w, "phonesim: %s\n", raised)
 	}
-	return err
+	opts.ShareHTTP = share
+	return opts, err
 }
 
 // serve starts the --metrics server, if asked; the returned func stops it.
