@@ -67,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "also write the report to this file")
 	fs.StringVar(&opts.MemProfile, "memprofile", "", "write a heap profile of the idle fleet to this file (go tool pprof)")
 	fs.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the latency calls to this file (go tool pprof)")
+	fleetN := fs.Int("fleet", 0, "instead of the figures above: run the phonesim binary with one fleet block of `N` phones (docs/benchmarks.md, fleet scale)")
 	quick := fs.Bool("quick", false, fmt.Sprintf("smoke test: %d calls, %d phones (unless -calls/-phones are given)", quickCalls, quickPhones))
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -74,6 +75,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "phonesim-bench: unexpected arguments %q\n", fs.Args())
 		return 2
+	}
+	if *fleetN > 0 {
+		idle := 30 * time.Second
+		if fs.Lookup("idle").Value.String() != defaultIdle.String() {
+			idle = opts.Idle
+		}
+		return runFleetBench(ctx, *fleetN, idle, *out, stdout, stderr)
 	}
 	if *quick {
 		set := map[string]bool{}

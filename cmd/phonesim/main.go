@@ -108,6 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer scale.serve(fl, log)()
 	up.wait(ctx, 5*time.Second)
+	releaseStartup()
 	printBanner(stdout, fl, *cfgPath == "")
 	if *events == "on" || *events == "auto" && *cfgPath == "" {
 		fmt.Fprintln(stdout, "\nevents (what a CTI server receives as Action URLs):")

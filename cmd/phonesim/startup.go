@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -87,7 +88,9 @@ func (s *startup) wait(ctx context.Context, quiet time.Duration) tally {
 			}
 		}
 		if t.settled(s.total) {
-			s.summary(t)
+			if s.total > 0 {
+				s.summary(t)
+			}
 			return t
 		}
 		if ctx.Err() != nil || time.Since(lastChange) >= quiet {
@@ -140,3 +143,10 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// releaseStartup returns to the kernel the memory start-up used and no
+// longer needs (parsing the file, building the phones, the REGISTER
+// transactions), once: the Go runtime would keep much of it resident
+// for minutes (issue 10, item 3: "start-up may return memory to the OS
+// itself once the fleet is up").
+func releaseStartup() { debug.FreeOSMemory() }
