@@ -144,9 +144,8 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// releaseStartup returns to the kernel the memory start-up used and no
-// longer needs (parsing the file, building the phones, the REGISTER
-// transactions), once: the Go runtime would keep much of it resident
-// for minutes (issue 10, item 3: "start-up may return memory to the OS
-// itself once the fleet is up").
+// releaseStartup returns to the kernel, once, the memory start-up used
+// and no longer needs (parsing the file, building the phones): the Go
+// runtime would keep much of it resident for minutes (issue 10, item 3:
+// "start-up may return memory to the OS itself once the fleet is up").
 func releaseStartup() { debug.FreeOSMemory() }
