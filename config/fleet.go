@@ -73,7 +73,9 @@ type Origin struct {
 	Index, Count int
 }
 
-// MaxFleetBlock is the most phones one block may generate.
+// MaxFleetBlock is the most phones (or accounts) one file's blocks may
+// generate, all blocks together: YAML aliases could otherwise make a
+// small file stand for millions of phones.
 const MaxFleetBlock = 100_000
 
 // expandFleet checks the fleet blocks and registrar accounts and, for each
@@ -82,11 +84,12 @@ const MaxFleetBlock = 100_000
 // added to it. It empties f.Fleet and f.Registrar.Accounts, so a File is
 // expanded once.
 func (v *validator) expandFleet(f *File) {
+	total := 0 // generated so far
 	if r := f.Registrar; r != nil {
 		for b := range r.Accounts {
 			a := &r.Accounts[b]
 			path := indexPath("registrar.accounts", b)
-			ok := v.blockCount(path, a.Count)
+			ok := v.blockCount(path, a.Count, &total)
 			ok = v.blockUser(path, a.User, a.Count) && ok
 			if a.Password == "" {
 				v.s.field(path+".password", "missing (required)")
@@ -105,7 +108,7 @@ func (v *validator) expandFleet(f *File) {
 	for b := range f.Fleet {
 		blk := &f.Fleet[b]
 		path := indexPath("fleet", b)
-		if !v.checkBlock(path, blk) {
+		if !v.checkBlock(path, blk, &total) {
 			continue
 		}
 		if f.Registrar != nil && blk.Password == "" {
@@ -186,9 +189,9 @@ func (blk *FleetBlock) phone(first netip.Addr, mac string, i int) Phone {
 // checkBlock checks what only a block has: its count and the ranges of
 // addresses, extensions and MACs it spans. The rest (ports, server,
 // URLs, collisions) is checked on each generated phone.
-func (v *validator) checkBlock(path string, blk *FleetBlock) bool {
+func (v *validator) checkBlock(path string, blk *FleetBlock, total *int) bool {
 	s := v.s
-	ok := v.blockCount(path, blk.Count)
+	ok := v.blockCount(path, blk.Count, total)
 	switch addr, err := netip.ParseAddr(blk.IP); {
 	case blk.IP == "":
 		s.field(path+".ip", "missing: give the first phone's address")
@@ -225,12 +228,17 @@ func (v *validator) checkBlock(path string, blk *FleetBlock) bool {
 	return ok
 }
 
-func (v *validator) blockCount(path string, count int) bool {
-	if count < 1 || count > MaxFleetBlock {
+func (v *validator) blockCount(path string, count int, total *int) bool {
+	switch {
+	case count < 1 || count > MaxFleetBlock:
 		v.s.field(path+".count", "%d is out of range (1 to %d)", count, MaxFleetBlock)
-		return false
+	case *total+count > MaxFleetBlock:
+		v.s.field(path+".count", "the blocks of this file make more than %d phones or accounts (split the fleet over files)", MaxFleetBlock)
+	default:
+		*total += count
+		return true
 	}
-	return true
+	return false
 }
 
 // blockUser checks a first extension: a decimal number.

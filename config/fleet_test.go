@@ -204,6 +204,17 @@ fleet:
 			},
 		},
 		{
+			name: "all blocks together are capped",
+			src: `fleet:
+  - &b {count: 60000, ip: 127.0.1.1, sip_port: 5060, http_port: 8080, user: 1, server: "h:1"}
+  - <<: *b
+    ip: 127.128.0.1
+`,
+			want: []string{
+				`f.yaml:2: fleet[1].count: the blocks of this file make more than 100000 phones or accounts (split the fleet over files)`,
+			},
+		},
+		{
 			name: "registrar accounts",
 			src: `registrar:
   listen: 127.0.0.1:5060
@@ -287,4 +298,36 @@ fleet:
 			b.Fatal(err)
 		}
 	}
+}
+
+// --shard comes from the command line: anything gives K/N in range or an
+// error, never a panic, and ShardRange's slices of any block tile it.
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"1/2", "2/2", "0/1", "10/3", "-1/2", "1/-2", "1/", "/", "99999999999999999999/1", "1/2/3"} {
+		f.Add(s, 10)
+	}
+	f.Fuzz(func(t *testing.T, s string, count int) {
+		k, n, err := ParseShard(s)
+		if err != nil {
+			return
+		}
+		if k < 1 || n < 1 || k > n {
+			t.Fatalf("ParseShard(%q) = %d, %d", s, k, n)
+		}
+		if count < 1 || count > MaxFleetBlock || n > 1000 {
+			return
+		}
+		lo, hi := ShardRange(count, k, n)
+		if lo < 0 || hi > count || lo > hi {
+			t.Fatalf("ShardRange(%d, %d, %d) = %d, %d", count, k, n, lo, hi)
+		}
+		if k == n && hi != count {
+			t.Fatalf("the last shard ends at %d of %d", hi, count)
+		}
+		if k > 1 {
+			if _, prevHi := ShardRange(count, k-1, n); prevHi != lo {
+				t.Fatalf("shard %d starts at %d, shard %d ends at %d", k, lo, k-1, prevHi)
+			}
+		}
+	})
 }
