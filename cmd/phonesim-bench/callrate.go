@@ -15,9 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -148,9 +146,9 @@ func measureCallRate(ctx context.Context, rate float64, secs, phones int, sinks 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "phonesim")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/phonesim/phonesim/cmd/phonesim").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	bin, err := buildPhonesim(ctx, dir)
+	if err != nil {
+		return nil, err
 	}
 	scenario := write(dir, "call.xml", strings.ReplaceAll(callScenario, "HOLD_MS", strconv.Itoa(callHoldMS)))
 	var runs []rateRun
@@ -222,44 +220,13 @@ fleet:
       established: "http://%[5]s/up?id=$call_id"
       terminated: "http://%[5]s/down?id=$call_id"
 `, regAddr, phones, first, httpPort, s.addr)
-	cmd := exec.Command(bin, "--config", write(dir, "fleet.yaml", cfg), "--log-level", "error", "--events", "off", "--metrics", metricsAddr)
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
+	p, err := startPhonesim(bin, write(dir, "fleet.yaml", cfg), "lines registered in", io.Discard, "--log-level", "error", "--metrics", metricsAddr)
+	if err != nil {
 		return rateRun{}, err
 	}
-	ready := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(pr)
-		once := false
-		for sc.Scan() {
-			if !once && strings.Contains(sc.Text(), "lines registered in") {
-				once = true
-				close(ready)
-			}
-		}
-	}()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		pw.Close()
-		wg.Wait()
-	}
-	select {
-	case <-ready:
-	case <-time.After(2 * time.Minute):
-		stop()
-		return rateRun{}, errors.New("the fleet did not register within 2 minutes")
+	defer p.stop()
+	if _, _, err := p.waitReady(ctx, 2*time.Minute); err != nil {
+		return rateRun{}, err
 	}
 	var inf strings.Builder
 	inf.WriteString("SEQUENTIAL\n")
@@ -268,7 +235,6 @@ fleet:
 	}
 	r, err := runSIPp(ctx, dir, scenario, write(dir, "fleet.csv", inf.String()), rate, secs)
 	if err != nil {
-		stop()
 		return rateRun{}, err
 	}
 	// The Action URLs of the last calls: wait for the queues to drain
@@ -281,7 +247,6 @@ fleet:
 	r.GETs, r.Want, r.SinkMode = s.gets.Load(), want, s.mode
 	r.Dropped = scrapeDropped("http://" + metricsAddr + "/metrics")
 	r.Target = "phonesim (sink: " + s.mode + ")"
-	stop()
 	fmt.Fprintf(log, "phonesim-bench: sink %s: %d ok, %d failed, %d/%d GETs, %d dropped\n", s.mode, r.OK, r.Failed, r.GETs, r.Want, r.Dropped)
 	return r, nil
 }
@@ -315,7 +280,7 @@ func runSIPp(ctx context.Context, dir, scenario, inf string, rate float64, secs 
 	calls := int(rate * float64(secs))
 	callerIP := "127.2.0.1"
 	args := []string{"-sf", scenario, "-inf", inf, "-i", callerIP, "-p", "0", "-mi", callerIP,
-		"-r", strconv.FormatFloat(rate, 'f', -1, 64), "-m", strconv.Itoa(calls), "-l", strconv.Itoa(int(rate*10)),
+		"-r", strconv.FormatFloat(rate, 'f', -1, 64), "-m", strconv.Itoa(calls), "-l", strconv.Itoa(int(rate * 10)),
 		"-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-fd", "1", "-nostdin", "-recv_timeout", "10000",
 		"127.0.0.1:5060"} // the remote is replaced per call (setdest)
 	cmd := exec.CommandContext(ctx, "sipp", args...)

@@ -37,7 +37,7 @@ func TestCallRateRunCountsCallsAndActionURLs(t *testing.T) {
 		t.Skip("sipp is not installed (make deps installs it)")
 	}
 	var stdout, stderr bytes.Buffer
-	args := []string{"-callrate", "10", "-callsecs", "2", "-fleet-phones", "10", "-sinks", "instant"}
+	args := []string{"-callrate", "10", "-callsecs", "2", "-fleet-phones", "30", "-sinks", "instant"}
 	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr.String())
 	}
@@ -46,5 +46,12 @@ func TestCallRateRunCountsCallsAndActionURLs(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s\nstderr:\n%s", want, report, stderr.String())
 		}
+	}
+	// A rate the fleet cannot take one call per phone at a time is refused.
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"-callrate", "10", "-fleet-phones", "10"}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "give more -fleet-phones") {
+		t.Errorf("10 phones at 10 calls/s: exit %d, %s", code, stderr.String())
 	}
 }

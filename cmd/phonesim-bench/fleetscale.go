@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -70,9 +67,9 @@ func measureFleet(ctx context.Context, phones int, idle time.Duration, log io.Wr
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "phonesim")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/phonesim/phonesim/cmd/phonesim").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	bin, err := buildPhonesim(ctx, dir)
+	if err != nil {
+		return nil, err
 	}
 	regAddr, err := freeAddr("udp", "127.0.0.1")
 	if err != nil {
@@ -126,64 +123,23 @@ func write(dir, name, text string) string {
 // ready, then until at after start, reads its VmRSS and descriptors, and
 // stops it with SIGTERM. line is the ready line, took when it came.
 func runMeasured(ctx context.Context, bin, cfg, ready string, at time.Duration, log io.Writer) (rss int64, line string, took time.Duration, fds int, err error) {
-	cmd := exec.Command(bin, "--config", cfg, "--log-level", "warn", "--events", "off")
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	p, err := startPhonesim(bin, cfg, ready, log)
+	if err != nil {
 		return 0, "", 0, 0, err
 	}
-	var wg sync.WaitGroup
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		pw.Close()
-		wg.Wait()
-	}()
-	found := make(chan string, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		sent := false
-		for sc.Scan() {
-			text := sc.Text()
-			if strings.HasPrefix(text, "phonesim:") {
-				fmt.Fprintln(log, "  "+text)
-			}
-			if !sent && strings.Contains(text, ready) {
-				sent = true
-				found <- text
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	select {
-	case line = <-found:
-		took = time.Since(start)
-	case <-time.After(5 * time.Minute):
-		return 0, "", 0, 0, fmt.Errorf("no %q within 5 minutes", ready)
-	case <-ctx.Done():
-		return 0, "", 0, 0, ctx.Err()
+	defer p.stop()
+	if line, took, err = p.waitReady(ctx, 5*time.Minute); err != nil {
+		return 0, "", 0, 0, err
 	}
-	if wait := time.Until(start.Add(at)); wait > 0 {
+	if wait := time.Until(p.start.Add(at)); wait > 0 {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
 			return 0, "", 0, 0, ctx.Err()
 		}
 	}
-	pid := cmd.Process.Pid
-	rss, err = vmRSS(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
+	pid := p.cmd.Process.Pid
+	if rss, err = vmRSS(fmt.Sprintf("/proc/%d/status", pid)); err != nil {
 		return 0, "", 0, 0, err
 	}
 	if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {

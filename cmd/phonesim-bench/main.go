@@ -81,6 +81,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *callRate > 0 {
+		// Each phone must be free again when its turn comes round: a
+		// call held callHoldMS, phones/rate seconds apart per phone.
+		if *callRate*callHoldMS/1000 >= float64(*fleetPhones) {
+			fmt.Fprintf(stderr, "phonesim-bench: %d phones cannot take %.0f calls/s held %d ms each without a second call on a phone; give more -fleet-phones\n", *fleetPhones, *callRate, callHoldMS)
+			return 2
+		}
 		return runCallRate(ctx, *callRate, *callSecs, *fleetPhones, strings.Split(*sinks, ","), *out, stdout, stderr)
 	}
 	if *fleetN > 0 {
