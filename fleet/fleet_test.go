@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/internal/peers"
+	"github.com/phonesim/phonesim/keypad"
 )
 
 // blockBase is a first address for a block of phones, 127.X.Y.1 with X in
@@ -187,5 +189,39 @@ func TestSharedListenerFollowsIPChange(t *testing.T) {
 	// Another phone's address is taken.
 	if err := m.changeIP(context.Background(), fl.Phones[1].Config.IP); err == nil {
 		t.Error("moving onto another phone's address succeeded")
+	}
+}
+
+// auto_answer: D answers a call after it has rung for D, not before: the
+// first phone of a block calls the second, which rings, then answers.
+func TestDelayedAutoAnswer(t *testing.T) {
+	const delay = 700 * time.Millisecond
+	fl, _ := startBlock(t, 2, "    auto_answer: 700ms\n")
+	caller, callee := fl.Phones[0], fl.Phones[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := caller.Phone.Do(ctx, emulator.DialNumber{Number: callee.Config.Lines[0].User}); err != nil {
+		t.Fatal(err)
+	}
+	var rang, answered time.Time
+	for ctx.Err() == nil && answered.IsZero() {
+		for _, c := range callee.Phone.Snapshot().Calls {
+			switch {
+			case c.State == emulator.CallRinging && rang.IsZero():
+				rang = time.Now()
+			case c.State == emulator.CallTalking:
+				answered = time.Now()
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if rang.IsZero() || answered.IsZero() {
+		t.Fatalf("rang %v, answered %v", rang, answered)
+	}
+	if rang := answered.Sub(rang); rang < delay-50*time.Millisecond {
+		t.Errorf("answered after ringing %v, want at least %v", rang, delay)
+	}
+	if err := caller.Phone.Do(ctx, emulator.PressKey{Key: keypad.Speaker}); err != nil {
+		t.Fatal(err)
 	}
 }
