@@ -193,6 +193,9 @@ func (f *File) ApplyDefaults() {
 	if r := f.Registrar; r != nil && r.Realm == "" {
 		r.Realm = DefaultRealm
 	}
+	if len(f.Phones) == 0 {
+		f.Phones = nil // "phones: []" and no phones: are the same file
+	}
 	for i := range f.Phones {
 		p := &f.Phones[i]
 		if mac, ok := normaliseMAC(p.MAC); ok {
