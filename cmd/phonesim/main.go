@@ -129,11 +129,12 @@ func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
 	if fl.Registrar != nil {
 		fmt.Fprintf(w, "registrar  sip:%s\n", fl.Registrar.Addr())
 	}
-	if len(fl.Phones) > maxBanner {
-		fmt.Fprintf(w, "%d phones, from %s (sip:%s) to %s (sip:%s)\n", len(fl.Phones),
-			fl.Phones[0].Config.Name, fl.Phones[0].UA.Addr(), fl.Phones[len(fl.Phones)-1].Config.Name, fl.Phones[len(fl.Phones)-1].UA.Addr())
+	phones := fl.Phones
+	if len(phones) > maxBanner {
+		printFleetBanner(w, fl)
+		phones = nil
 	}
-	for _, m := range fl.Phones[:min(len(fl.Phones), maxBanner)] {
+	for _, m := range phones {
 		fmt.Fprintf(w, "phone %-8s sip:%s %s\n", m.Config.Name, m.UA.Addr(), lineStates(m))
 		fmt.Fprintf(w, "  active uri  %s?key=OK\n", m.ActiveURI())
 		fmt.Fprintf(w, "  status      %s\n", m.StatusURL())

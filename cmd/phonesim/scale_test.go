@@ -236,7 +236,7 @@ func TestOpenFileLimit(t *testing.T) {
 	// Soft limit low, hard limit high enough: the fleet runs (Go itself
 	// raises the soft limit to the hard one at start, as phonesim would).
 	small := writeConfig(t, fmt.Sprintf(`fleet:
-  - {count: 20, ip: %s1, sip_port: 5060, http_port: %d, user: 7000, server: "127.0.0.1:9"}
+  - {count: 25, ip: %s1, sip_port: 5060, http_port: %d, user: 7000, server: "127.0.0.1:9"}
 `, base, httpPort))
 	run := exec.Command("bash", "-c", `ulimit -S -n 100 && exec "$0" --config "$1" --log-level error`, bin, small)
 	buf := &syncBuffer{}
@@ -251,6 +251,13 @@ func TestOpenFileLimit(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "Ctrl-C") || strings.Contains(buf.String(), "open files") {
 		t.Errorf("with a low soft limit:\n%s", buf.String())
+	}
+	// More than 20 phones: the banner is the range and one example, not
+	// three lines a phone.
+	if !strings.Contains(buf.String(), fmt.Sprintf("25 phones, 7000 (sip:%s1:5060) to 7024 (sip:%s25:5060)", base, base)) ||
+		!strings.Contains(buf.String(), "active uri of 7000  http://admin:admin@"+base+"1:") ||
+		strings.Contains(buf.String(), "phone 7001") {
+		t.Errorf("banner of 25 phones:\n%s", buf.String())
 	}
 }
 
