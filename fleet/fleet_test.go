@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -224,4 +225,62 @@ func TestDelayedAutoAnswer(t *testing.T) {
 	if err := caller.Phone.Do(ctx, emulator.PressKey{Key: keypad.Speaker}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The process metrics (--metrics) count lines by state, calls by state,
+// Active URI requests by result, and the Action URLs' latency.
+func TestMetricsHandler(t *testing.T) {
+	fl, _ := startBlock(t, 2, "    auto_answer: 10s\n")
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		fl.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	m := fl.Phones[0]
+	if resp, err := client.Get(m.StatusURL()); err == nil {
+		resp.Body.Close()
+	} else {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(m.StatusURL(), "admin:admin@", "admin:wrong@", 1)
+	if resp, err := client.Get(bad); err == nil {
+		resp.Body.Close()
+	} else {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.Phone.Do(ctx, emulator.DialNumber{Number: fl.Phones[1].Config.Lines[0].User}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`phonesim_phones 2`,
+		`phonesim_lines{state="registered"} 2`,
+		`phonesim_lines{state="failed"} 0`,
+		`phonesim_calls{state="ringing"} 1`,
+		`phonesim_active_uri_requests_total{result="ok"} 1`,
+		`phonesim_active_uri_requests_total{result="unauthorized"} 1`,
+		`phonesim_action_urls_total{result="dropped"} 0`,
+	}
+	var body string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		body = scrape()
+		missing := false
+		for _, w := range want {
+			missing = missing || !strings.Contains(body, w)
+		}
+		if !missing {
+			break
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("metrics lack %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", body)
+	}
+	_ = m.Phone.Do(ctx, emulator.PressKey{Key: keypad.Speaker}) // hang up
 }
