@@ -101,13 +101,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
 	}
+	following := up.follow(ctx, 5*time.Second)
 	fl, err := fleet.Start(ctx, f, opts)
 	if err != nil {
+		following(true)
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
 	}
 	defer scale.serve(fl, log)()
-	up.wait(ctx, 5*time.Second)
+	following(false)
 	releaseStartup()
 	printBanner(stdout, fl, *cfgPath == "")
 	if *events == "on" || *events == "auto" && *cfgPath == "" {

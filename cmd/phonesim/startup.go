@@ -67,10 +67,29 @@ func (t tally) settled(total int) bool {
 	return t.up == total && t.registered+t.failed == t.lines
 }
 
-// wait reports progress until every line has settled, ctx ends, or
+// follow reports progress from now on, while the fleet starts, on its own
+// goroutine; the returned func stops it early (cancel) or waits for it
+// to end by itself (see watch).
+func (s *startup) follow(ctx context.Context, quiet time.Duration) (wait func(cancel bool)) {
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.watch(ctx, quiet)
+	}()
+	return func(cancel bool) {
+		if cancel {
+			stop()
+		}
+		<-done
+		stop()
+	}
+}
+
+// watch reports progress until every line has settled, ctx ends, or
 // nothing has changed for quiet (a line retrying a registrar that does
 // not answer stays "registering"). It returns the last tally.
-func (s *startup) wait(ctx context.Context, quiet time.Duration) tally {
+func (s *startup) watch(ctx context.Context, quiet time.Duration) tally {
 	tick := 100 * time.Millisecond
 	every := time.Second // plain lines
 	if s.tty {
