@@ -75,15 +75,7 @@ func runCallRate(ctx context.Context, rate float64, secs, phones int, sinks []st
 		}
 	}
 	fmt.Fprintln(&b)
-	text := b.String()
-	fmt.Fprint(stdout, text)
-	if out != "" {
-		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
-			fmt.Fprintf(stderr, "phonesim-bench: %v\n", err)
-			return 1
-		}
-	}
-	return 0
+	return report(b.String(), out, stdout, stderr)
 }
 
 func ms(v float64) string {

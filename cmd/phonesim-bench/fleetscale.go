@@ -49,15 +49,7 @@ func runFleetBench(ctx context.Context, phones int, idle time.Duration, out stri
 		fmt.Fprintf(stderr, "phonesim-bench: fleet: %v\n", err)
 		return 1
 	}
-	text := res.markdown(describeMachine())
-	fmt.Fprint(stdout, text)
-	if out != "" {
-		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
-			fmt.Fprintf(stderr, "phonesim-bench: %v\n", err)
-			return 1
-		}
-	}
-	return 0
+	return report(res.markdown(describeMachine()), out, stdout, stderr)
 }
 
 func measureFleet(ctx context.Context, phones int, idle time.Duration, log io.Writer) (*fleetResult, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -92,4 +93,17 @@ func buildPhonesim(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// report prints text and, with -out, writes it to out too; it returns the
+// exit code.
+func report(text, out string, stdout, stderr io.Writer) int {
+	fmt.Fprint(stdout, text)
+	if out != "" {
+		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
+			fmt.Fprintf(stderr, "phonesim-bench: %v\n", err)
+			return 1
+		}
+	}
+	return 0
 }
