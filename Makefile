@@ -60,6 +60,8 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(BENCH_PKGS)
 	$(GO) run ./cmd/phonesim-bench -out bin/benchmarks.md
+	$(GO) run ./cmd/phonesim-bench -fleet 10000 -out bin/fleet-bench.md
+	$(GO) run ./cmd/phonesim-bench -callrate 200 -callsecs 60 -out bin/callrate-bench.md
 
 # Every .go file outside testdata (including files behind build tags that
 # `go list` would leave out).
