@@ -77,6 +77,7 @@ func (u *UA) awaitConfirmed(req *sip.Request) {
 	if leg == nil {
 		return
 	}
+	u.log.Debug("in-dialog request waits for its dialog to be confirmed", "call", leg.ref, "method", req.Method.String())
 	t := time.NewTimer(confirmWait)
 	defer t.Stop()
 	select {

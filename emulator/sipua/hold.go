@@ -247,9 +247,9 @@ func sdpHolds(body []byte) (held, ok bool) {
 var reinviteRetries = []time.Duration{200 * time.Millisecond, 600 * time.Millisecond}
 
 // retryableReinvite: 491 Request Pending, a 5xx, no answer at all, or 481
-// from a far end that has not filed the dialog yet (diago files a call it
-// placed only once its ACK is out, so a re-INVITE right after the answer
-// can arrive first).
+// from a far end that has not filed the dialog yet (plain diago files a
+// call it placed only once its ACK is out, so a re-INVITE right after the
+// answer can arrive first; this UA waits for such a dialog, confirm.go).
 func retryableReinvite(err error) bool {
 	code, _ := sipStatus(err)
 	return code == 0 || code == 481 || code == 491 || code >= 500

@@ -15,38 +15,8 @@ import (
 // as soon as our ACK is in, changes the codec with a re-INVITE offering
 // PCMA only, takes our hold re-INVITE (answering a=recvonly) and the BYE.
 // Its own origin is "sipp 53655765".
-var codecChangeThenHold = sippAnswers("codec change then hold", "m=audio [media_port] RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000") + `  <send retrans="500"><![CDATA[
-INVITE [$contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$caller]
-[last_Call-ID:]
-CSeq: 1 INVITE
-Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=sipp 53655765 2 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-]]></send>
-  <recv response="200"/>
-  <send><![CDATA[
-ACK [$contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$caller]
-[last_Call-ID:]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv request="INVITE"/>
+var codecChangeThenHold = sippAnswers("codec change then hold", "m=audio [media_port] RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000") +
+	sippReInvite("m=audio [media_port] RTP/AVP 8\na=rtpmap:8 PCMA/8000") + `  <recv request="INVITE"/>
   <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
