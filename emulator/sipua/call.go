@@ -34,7 +34,11 @@ type callLeg struct {
 	dlg        sipDialog  // set once established
 	id         dialogID   // set once established
 	early      dialogID   // outgoing, before the answer: our early dialog (from 18x with a To tag)
+	pending    dialogID   // the dialog while it is being confirmed (confirm.go)
 	remoteHeld bool       // the far end's last offer held us (a=sendonly/inactive)
+
+	settled    chan struct{} // closed once established or over (confirm.go)
+	settleOnce sync.Once
 }
 
 // setEarly records the early dialog of an outgoing call from a 18x.
@@ -129,7 +133,8 @@ func dialogIDOf(d sipDialog) dialogID {
 }
 
 func newLeg(ref emulator.CallRef) *callLeg {
-	return &callLeg{ref: ref, line: 1, decision: make(chan decision, 1), ring: make(chan struct{}, 1), hangupCh: make(chan struct{})}
+	return &callLeg{ref: ref, line: 1, decision: make(chan decision, 1), ring: make(chan struct{}, 1),
+		hangupCh: make(chan struct{}), settled: make(chan struct{})}
 }
 
 func (l *callLeg) hangup() { l.once.Do(func() { close(l.hangupCh) }) }
@@ -155,6 +160,7 @@ func (l *callLeg) established(d sipDialog, m *callMedia) {
 	l.mu.Lock()
 	l.dlg, l.id, l.media = d, id, m
 	l.mu.Unlock()
+	l.settle()
 }
 
 // dialog returns the established dialog, or nil while ringing.
@@ -204,6 +210,7 @@ func (u *UA) serveIncoming(d *diago.DialogServerSession) {
 	}
 	u.calls.Store(ref, leg)
 	defer u.calls.Delete(ref)
+	defer leg.settle()
 
 	from, to := inv.From(), inv.To()
 	in := emulator.SIPIncoming{Ref: ref, Line: leg.line}
@@ -234,6 +241,11 @@ func (u *UA) serveIncoming(d *diago.DialogServerSession) {
 		}
 	}
 
+	// From our 200 on the dialog is the caller's to use: a re-INVITE that
+	// follows its ACK at once waits for the leg (confirm.go) instead of
+	// slipping past the hold watch. Not earlier: a ringing call's early
+	// dialog takes a BYE (RFC 3261 §15) without waiting.
+	leg.confirming(dialogIDOf(d))
 	med, err := d.Answer(diago.AnswerOptions{})
 	if err != nil {
 		code, reason := sipStatus(err)
@@ -430,6 +442,7 @@ func (u *UA) placeCall(o outgoing) {
 
 	ctx, cancel := context.WithCancel(u.ctx)
 	defer cancel()
+	defer leg.settle()
 	go func() {
 		select {
 		case <-leg.hangupCh:
@@ -484,6 +497,10 @@ func (u *UA) placeCall(o outgoing) {
 		return err
 	})
 	if err == nil {
+		// The 2xx made the dialog (RFC 3261 §12.1.2); the far end may
+		// use it the moment our ACK lands, before diago files it and
+		// before the leg is established (confirm.go).
+		leg.confirming(dialogIDOf(d))
 		err = d.Ack(ctx)
 	}
 	if err != nil {

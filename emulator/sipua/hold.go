@@ -104,9 +104,11 @@ func safely(f func() error) (err error) {
 
 // inDialog is server middleware for requests inside one of our established
 // calls: it watches re-INVITEs for the far end's hold and takes REFERs
-// (see refer.go). Everything else goes to diago unchanged.
+// (see refer.go). Everything else goes to diago unchanged. A request for a
+// dialog still being confirmed first waits for it (confirm.go).
 func (u *UA) inDialog(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
+		u.awaitConfirmed(req)
 		var leg *callLeg
 		if req.IsInvite() || req.Method == sip.REFER {
 			leg = u.legForRequest(req)
@@ -126,18 +128,11 @@ func (u *UA) inDialog(next sipgo.RequestHandler) sipgo.RequestHandler {
 // to: its To tag is our local tag, its From tag the far end's (RFC 3261
 // §12.2.2).
 func (u *UA) legForRequest(req *sip.Request) *callLeg {
-	cid, from, to := req.CallID(), req.From(), req.To()
-	if cid == nil || from == nil || to == nil {
-		return nil
-	}
-	local, _ := to.Params.Get("tag")
-	remote, _ := from.Params.Get("tag")
-	if local == "" {
+	want, ok := requestDialogID(req)
+	if !ok {
 		return nil // not in a dialog
 	}
-	return u.findLeg(func(id dialogID) bool {
-		return id.callID == cid.Value() && id.local == local && id.remote == remote
-	})
+	return u.findLeg(func(id dialogID) bool { return id == want })
 }
 
 // findLeg returns an established call whose dialog matches.
@@ -252,9 +247,9 @@ func sdpHolds(body []byte) (held, ok bool) {
 var reinviteRetries = []time.Duration{200 * time.Millisecond, 600 * time.Millisecond}
 
 // retryableReinvite: 491 Request Pending, a 5xx, no answer at all, or 481
-// from a far end that has not filed the dialog yet (diago files a call it
-// placed only once its ACK is out, so a re-INVITE right after the answer
-// can arrive first).
+// from a far end that has not filed the dialog yet (plain diago files a
+// call it placed only once its ACK is out, so a re-INVITE right after the
+// answer can arrive first; this UA waits for such a dialog, confirm.go).
 func retryableReinvite(err error) bool {
 	code, _ := sipStatus(err)
 	return code == 0 || code == 481 || code == 491 || code >= 500

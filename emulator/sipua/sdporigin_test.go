@@ -11,45 +11,12 @@ import (
 	"github.com/phonesim/phonesim/internal/peers"
 )
 
-// codecChangeThenHold is a SIPp callee: it answers with PCMU and PCMA, then
-// (half a second later: a re-INVITE right after the ACK meets 481 from
-// diago, which files the dialog a moment after its ACK is out) changes the
-// codec with a re-INVITE offering PCMA only, takes our hold
-// re-INVITE (answering a=recvonly) and the BYE. Its own origin is
-// "sipp 53655765".
-var codecChangeThenHold = sippAnswers("codec change then hold", "m=audio [media_port] RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000") + `  <pause milliseconds="500"/>
-  <send retrans="500"><![CDATA[
-INVITE [$contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$caller]
-[last_Call-ID:]
-CSeq: 1 INVITE
-Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=sipp 53655765 2 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-]]></send>
-  <recv response="200"/>
-  <send><![CDATA[
-ACK [$contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$caller]
-[last_Call-ID:]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv request="INVITE"/>
+// codecChangeThenHold is a SIPp callee: it answers with PCMU and PCMA, then,
+// as soon as our ACK is in, changes the codec with a re-INVITE offering
+// PCMA only, takes our hold re-INVITE (answering a=recvonly) and the BYE.
+// Its own origin is "sipp 53655765".
+var codecChangeThenHold = sippAnswers("codec change then hold", "m=audio [media_port] RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000") +
+	sippReInvite("m=audio [media_port] RTP/AVP 8\na=rtpmap:8 PCMA/8000") + `  <recv request="INVITE"/>
   <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -82,8 +49,14 @@ func TestSDPOriginIsOursAcrossCodecChangeAndHold(t *testing.T) {
 	desk := startUA(t, peers.LoopbackIP(t), "1001", "127.0.0.1:9")
 	ref, _ := desk.dial(t, "sip:1002@"+sipp.Addr())
 	desk.answered(t, ref)
+	// SIPp's re-INVITE leaves as soon as our ACK is in: the dialog must
+	// already be ours to answer 200, not 481 (issue 12).
 	waitFor(t, "the codec change answered", expectTimeout, func() bool {
-		return strings.Count(sipp.Messages(), "CSeq: 1 INVITE") >= 2 // SIPp's re-INVITE and our 200
+		m := sipp.Messages()
+		if strings.Contains(m, "481 Call/Transaction Does Not Exist") {
+			t.Fatalf("the re-INVITE right after our ACK got 481:\n%s", m)
+		}
+		return strings.Count(m, "CSeq: 1 INVITE") >= 2 // SIPp's re-INVITE and our 200
 	})
 	desk.Hold(ref)
 	expect(t, desk.in, 0, "desk holds", is(emulator.SIPHold{Ref: ref, Held: true}))

@@ -38,6 +38,43 @@ t=0 0
 `
 }
 
+// sippReInvite has a SIPp callee send, at once, a re-INVITE in the dialog
+// sippAnswers made, with an SDP of the given m= and a= lines (origin
+// "sipp 53655765", version 2), expect 200 and ACK it.
+func sippReInvite(media string) string {
+	return `  <send retrans="500"><![CDATA[
+INVITE [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$caller]
+[last_Call-ID:]
+CSeq: 1 INVITE
+Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=sipp 53655765 2 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+` + media + `
+]]></send>
+  <recv response="200"/>
+  <send><![CDATA[
+ACK [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$caller]
+[last_Call-ID:]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+`
+}
+
 // sippTakesBye ends a callee scenario: the caller's BYE gets 200, and
 // SIPp lingers a moment for its retransmissions.
 const sippTakesBye = `  <recv request="BYE"/>
