@@ -23,9 +23,9 @@ func goldenSnapshot() emulator.Snapshot {
 		AudioPath: emulator.PathHeadset,
 		Lines: []emulator.LineStatus{
 			{Line: 1, User: "1001", Server: "127.0.0.1:5060", URI: "sip:1001@127.0.0.1", DisplayName: "Alice",
-				Registration: emulator.RegFailed.String(), LastCode: 403, LastError: "403 Forbidden"},
+				Registration: emulator.RegFailed, LastCode: 403, LastError: "403 Forbidden"},
 			{Line: 2, User: "1002", Server: "127.0.0.1:5060", URI: "sip:1002@127.0.0.1",
-				Registration: emulator.RegRegistered.String(), LastCode: 200},
+				Registration: emulator.RegRegistered, LastCode: 200},
 		},
 		Calls: []emulator.CallStatus{
 			{Ref: "o1", Line: 2, Direction: "outgoing", State: emulator.CallTalking, CallID: "abc@127.0.0.1",
@@ -42,7 +42,7 @@ func goldenSnapshot() emulator.Snapshot {
 		},
 		Provision: emulator.ProvisionStatus{State: "never"},
 		Counters:  emulator.Counters{Events: 30, CallsIn: 1, CallsOut: 2, Missed: 3, Registrations: 4},
-		History: []emulator.HistoryEntry{{Kind: "missed", Remote: "sip:1009@127.0.0.1", CallID: "x@127.0.0.1", At: started}},
+		History:   []emulator.HistoryEntry{{Kind: "missed", Remote: "sip:1009@127.0.0.1", CallID: "x@127.0.0.1", At: started}},
 	}
 	s.Forward[emulator.ForwardBusy] = emulator.ForwardStatus{On: true, Target: "1010"}
 	s.LCD = goldenLCD()
@@ -70,4 +70,13 @@ func TestStatusJSONGolden(t *testing.T) {
 	if body != string(want) {
 		t.Errorf("/api/status changed:\n got %s\nwant %s", body, want)
 	}
+}
+
+func goldenLCD() emulator.LCD {
+	lcd := emulator.LCD{Title: "Talking", Lines: []string{"Bob", "1003@127.0.0.1", "2 calls"},
+		SoftKeys: [4]string{"Hold", "Transfer", "", "End"},
+		LineKeys: []emulator.LED{emulator.LEDOff, emulator.LEDBlink},
+		MSG:      emulator.LEDBlink, DND: emulator.LEDOn, Headset: emulator.LEDOn}
+	lcd.DSSKeys[0], lcd.DSSKeys[2] = emulator.LEDBlink, emulator.LEDOn
+	return lcd
 }

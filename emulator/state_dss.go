@@ -118,13 +118,16 @@ func (s *state) dssStatus() []DSSStatus {
 }
 
 // dssLEDs lights BLF keys: ringing blinks, busy is on.
-func (s *state) dssLEDs(leds map[string]string) {
+func (s *state) dssLEDs(leds *[10]LED) {
 	for key, st := range s.blf {
+		if key < 1 || key > len(leds) {
+			continue
+		}
 		switch st {
 		case "ringing":
-			leds[fmt.Sprintf("D%d", key)] = LEDBlink
+			leds[key-1] = LEDBlink
 		case "busy":
-			leds[fmt.Sprintf("D%d", key)] = LEDOn
+			leds[key-1] = LEDOn
 		}
 	}
 }

@@ -150,7 +150,7 @@ func waitRegistered(ctx context.Context, fl *fleet.Fleet, max time.Duration) {
 		pending := false
 		for _, m := range fl.Phones {
 			for _, l := range m.Phone.Snapshot().Lines {
-				if l.Registration == "registering" || l.Registration == "unregistered" {
+				if l.Registration == emulator.RegRegistering || l.Registration == emulator.RegUnregistered {
 					pending = true
 				}
 			}
@@ -166,7 +166,7 @@ func waitRegistered(ctx context.Context, fl *fleet.Fleet, max time.Duration) {
 func lineStates(m *fleet.Member) string {
 	var parts []string
 	for _, l := range m.Phone.Snapshot().Lines {
-		st := l.Registration
+		st := l.Registration.String()
 		if l.LastCode != 0 && st == "failed" {
 			st += fmt.Sprintf(" (%d %s)", l.LastCode, l.LastError)
 		} else if l.LastError != "" && st == "failed" {

@@ -3,16 +3,15 @@ package layout
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/keypad"
 )
 
-// This file is the one place that reads the core's string vocabulary
-// (snapshot LED map keys "L1", "D3", "MSG", call states "ringing", lamp
-// names "busy"); when the snapshot becomes typed, only this file changes.
+// This file turns the core's typed snapshot (emulator.CallState, RegState,
+// Hook, AudioPath, the LCD's LED fields) into what the screen draws: lamp
+// colours and blink rates, the status bar, the LCD text.
 
 // Color of a lamp. Line keys have two-colour LEDs (red and green; both
 // together show amber).
@@ -63,9 +62,9 @@ func LineLamp(s emulator.Snapshot, n int) Lamp {
 			continue
 		}
 		switch ln.Registration {
-		case emulator.RegRegistered.String():
+		case emulator.RegRegistered:
 			l = Lamp{Color: Green}
-		case emulator.RegFailed.String():
+		case emulator.RegFailed:
 			l = Lamp{Color: Amber}
 		}
 	}
@@ -124,11 +123,11 @@ func DSSLabel(s emulator.Snapshot, n int) string {
 func KeyLamp(s emulator.Snapshot, k keypad.Key) Lamp {
 	switch k {
 	case keypad.Msg:
-		if s.LCD.LEDs["MSG"] == emulator.LEDBlink {
+		if s.LCD.MSG == emulator.LEDBlink {
 			return Lamp{Color: Red, Blink: Slow}
 		}
 	case keypad.Headset:
-		if s.LCD.LEDs["HEADSET"] == emulator.LEDOn {
+		if s.LCD.Headset == emulator.LEDOn {
 			return Lamp{Color: Green}
 		}
 	case keypad.Speaker:
@@ -173,9 +172,9 @@ func StatusOf(s emulator.Snapshot, now time.Time) Status {
 		if l.Line == s.Selected {
 			st.Line = "L" + strconv.Itoa(l.Line) + " " + l.User
 			switch l.Registration {
-			case emulator.RegRegistered.String():
+			case emulator.RegRegistered:
 				st.LineState = Green
-			case emulator.RegFailed.String():
+			case emulator.RegFailed:
 				st.LineState = Amber
 			}
 		}
@@ -218,18 +217,6 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
 	}
 	return fmt.Sprintf("%02d:%02d", m, sec)
-}
-
-// SoftKeyIndex is the soft key (1–4) whose label is label, or 0. The GUI
-// uses it for Backspace ("Delete"), the one keyboard key that acts through
-// a label.
-func SoftKeyIndex(s emulator.Snapshot, label string) int {
-	for i, l := range s.LCD.SoftKeys {
-		if strings.EqualFold(l, label) {
-			return i + 1
-		}
-	}
-	return 0
 }
 
 // Period is how often the picture of a phone changes with time alone:

@@ -9,11 +9,11 @@ import (
 )
 
 func snap(lines []emulator.LineStatus, calls ...emulator.CallStatus) emulator.Snapshot {
-	return emulator.Snapshot{Lines: lines, Calls: calls, Selected: 1, LCD: emulator.LCD{LEDs: map[string]string{}}}
+	return emulator.Snapshot{Lines: lines, Calls: calls, Selected: 1}
 }
 
 func TestLineLamps(t *testing.T) {
-	reg := []emulator.LineStatus{{Line: 1, User: "1001", Registration: "registered"}, {Line: 2, User: "2001", Registration: "failed"}, {Line: 3, Registration: "registering"}}
+	reg := []emulator.LineStatus{{Line: 1, User: "1001", Registration: emulator.RegRegistered}, {Line: 2, User: "2001", Registration: emulator.RegFailed}, {Line: 3, Registration: emulator.RegRegistering}}
 	for _, c := range []struct {
 		name string
 		s    emulator.Snapshot
@@ -24,12 +24,12 @@ func TestLineLamps(t *testing.T) {
 		{"registration failed", snap(reg), 2, Lamp{Color: Amber}},
 		{"registering", snap(reg), 3, Lamp{}},
 		{"no account", snap(reg), 8, Lamp{}},
-		{"ringing in", snap(reg, emulator.CallStatus{Line: 1, State: "ringing"}), 1, Lamp{Color: Green, Blink: Fast}},
-		{"calling out", snap(reg, emulator.CallStatus{Line: 1, State: "ringback"}), 1, Lamp{Color: Red}},
-		{"talking", snap(reg, emulator.CallStatus{Line: 1, State: "talking"}), 1, Lamp{Color: Red}},
-		{"held", snap(reg, emulator.CallStatus{Line: 1, State: "held"}), 1, Lamp{Color: Red, Blink: Slow}},
-		{"waiting call rings over a held one", snap(reg, emulator.CallStatus{Line: 1, State: "held"}, emulator.CallStatus{Line: 1, State: "ringing"}), 1, Lamp{Color: Green, Blink: Fast}},
-		{"a call on another line", snap(reg, emulator.CallStatus{Line: 2, State: "talking"}), 1, Lamp{Color: Green}},
+		{"ringing in", snap(reg, emulator.CallStatus{Line: 1, State: emulator.CallRinging}), 1, Lamp{Color: Green, Blink: Fast}},
+		{"calling out", snap(reg, emulator.CallStatus{Line: 1, State: emulator.CallRingback}), 1, Lamp{Color: Red}},
+		{"talking", snap(reg, emulator.CallStatus{Line: 1, State: emulator.CallTalking}), 1, Lamp{Color: Red}},
+		{"held", snap(reg, emulator.CallStatus{Line: 1, State: emulator.CallHeld}), 1, Lamp{Color: Red, Blink: Slow}},
+		{"waiting call rings over a held one", snap(reg, emulator.CallStatus{Line: 1, State: emulator.CallHeld}, emulator.CallStatus{Line: 1, State: emulator.CallRinging}), 1, Lamp{Color: Green, Blink: Fast}},
+		{"a call on another line", snap(reg, emulator.CallStatus{Line: 2, State: emulator.CallTalking}), 1, Lamp{Color: Green}},
 	} {
 		if got := LineLamp(c.s, c.line); got != c.want {
 			t.Errorf("%s: L%d lamp %+v, want %+v", c.name, c.line, got, c.want)
@@ -67,7 +67,7 @@ func TestFunctionKeyLampsAndHandset(t *testing.T) {
 	if KeyLamp(s, keypad.Msg).Color != Dark || KeyLamp(s, keypad.Speaker).Color != Dark || HandsetLifted(s) {
 		t.Fatal("idle phone shows a lamp or a lifted handset")
 	}
-	s.LCD.LEDs["MSG"] = emulator.LEDBlink
+	s.LCD.MSG = emulator.LEDBlink
 	s.Hook, s.AudioPath, s.Muted = emulator.HookOff, emulator.PathSpeaker, true
 	if KeyLamp(s, keypad.Msg) != (Lamp{Color: Red, Blink: Slow}) || KeyLamp(s, keypad.Speaker).Color != Green ||
 		KeyLamp(s, keypad.Mute).Color != Red || HandsetLifted(s) {
@@ -92,8 +92,8 @@ func TestLampBlinks(t *testing.T) {
 
 func TestStatusBarAndCallScreen(t *testing.T) {
 	now := time.Date(2026, 11, 27, 9, 41, 7, 0, time.UTC)
-	s := snap([]emulator.LineStatus{{Line: 1, User: "1001", Registration: "registered"}},
-		emulator.CallStatus{Line: 1, State: "talking", Answered: now.Add(-83 * time.Second)})
+	s := snap([]emulator.LineStatus{{Line: 1, User: "1001", Registration: emulator.RegRegistered}},
+		emulator.CallStatus{Line: 1, State: emulator.CallTalking, Answered: now.Add(-83 * time.Second)})
 	s.DND = true
 	s.Forward[emulator.ForwardBusy] = emulator.ForwardStatus{On: true, Target: "1003"}
 	s.Counters.Missed = 2
@@ -111,13 +111,10 @@ func TestStatusBarAndCallScreen(t *testing.T) {
 	if Duration(3723*time.Second) != "1:02:03" || Duration(-time.Second) != "00:00" {
 		t.Errorf("durations %q %q", Duration(3723*time.Second), Duration(-time.Second))
 	}
-	if SoftKeyIndex(s, "end") != 4 || SoftKeyIndex(s, "Delete") != 0 {
-		t.Error("SoftKeyIndex")
-	}
 	if Period(s) != time.Second || Period(snap(nil)) != 0 {
 		t.Errorf("Period: %v for a call (its clock ticks each second), %v idle (want 0)", Period(s), Period(snap(nil)))
 	}
-	s.Calls = append(s.Calls, emulator.CallStatus{Line: 1, State: "ringing"})
+	s.Calls = append(s.Calls, emulator.CallStatus{Line: 1, State: emulator.CallRinging})
 	if Period(s) != Fast {
 		t.Errorf("Period with a waiting call ringing: %v, want %v", Period(s), Fast)
 	}
