@@ -36,8 +36,8 @@ func goldenSnapshot() emulator.Snapshot {
 		},
 		Voicemail: []emulator.VoicemailStatus{{Line: 1, Waiting: true, New: 2, Old: 1}},
 		DSS: []emulator.DSSStatus{
-			{Key: 1, Kind: "blf", Value: "1003", Label: "Bob", Lamp: "ringing", Pickup: true},
-			{Key: 3, Kind: "blf", Value: "1004", Lamp: "busy"},
+			{Key: 1, Kind: "blf", Value: "1003", Label: "Bob", Lamp: emulator.BLFRinging, Pickup: true},
+			{Key: 3, Kind: "blf", Value: "1004", Lamp: emulator.BLFBusy},
 			{Key: 4, Kind: "speeddial", Value: "1005", Label: "Carol"},
 		},
 		Provision: emulator.ProvisionStatus{State: "never"},

@@ -26,7 +26,7 @@ type state struct {
 	muted      bool
 	audioPath  AudioPath
 	mwi        map[int]SIPMessageWaiting // line -> last message-summary
-	blf        map[int]string            // DSS key -> lamp state
+	blf        map[int]BLFLamp           // DSS key -> lamp state
 	pickups    map[int]SIPDialogState    // DSS key -> how to pick up its ringing call
 	lastDialed string
 	lastDialLn int

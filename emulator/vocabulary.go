@@ -112,6 +112,27 @@ func (a *AudioPath) UnmarshalText(text []byte) error {
 	return unmarshal(pathNames, "audio path", text, (*int)(a))
 }
 
+// BLFLamp is what a BLF key shows of the extension it watches (RFC 4235
+// dialog state, as Yealink T4x BLF keys): idle, ringing or busy. BLFNone
+// is a key that watches nothing; it marshals as "" (omitted in the JSON).
+type BLFLamp int
+
+// BLF lamp states.
+const (
+	BLFNone BLFLamp = iota
+	BLFIdle
+	BLFRinging
+	BLFBusy
+)
+
+var blfNames = names{"", "idle", "ringing", "busy"}
+
+func (b BLFLamp) String() string               { return blfNames.str(int(b)) }
+func (b BLFLamp) MarshalText() ([]byte, error) { return blfNames.marshal(int(b)) }
+func (b *BLFLamp) UnmarshalText(text []byte) error {
+	return unmarshal(blfNames, "BLF lamp", text, (*int)(b))
+}
+
 var regNames = names{"unregistered", "registering", "registered", "failed"}
 
 func (s RegState) MarshalText() ([]byte, error) { return regNames.marshal(int(s)) }

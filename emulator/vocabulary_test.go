@@ -29,6 +29,7 @@ func TestVocabularyWords(t *testing.T) {
 		{emulator.HookOff, "off_hook", new(emulator.Hook)},
 		{emulator.PathHandset, "handset", new(emulator.AudioPath)},
 		{emulator.RegFailed, "failed", new(emulator.RegState)},
+		{emulator.BLFRinging, "ringing", new(emulator.BLFLamp)},
 	} {
 		b, err := tc.v.MarshalText()
 		if err != nil || string(b) != tc.want || tc.v.String() != tc.want {
@@ -74,7 +75,7 @@ func FuzzVocabularyUnmarshal(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, v := range []encoding.TextUnmarshaler{new(emulator.LED), new(emulator.CallState), new(emulator.Hook), new(emulator.AudioPath), new(emulator.RegState)} {
+		for _, v := range []encoding.TextUnmarshaler{new(emulator.LED), new(emulator.CallState), new(emulator.Hook), new(emulator.AudioPath), new(emulator.RegState), new(emulator.BLFLamp)} {
 			if err := v.UnmarshalText([]byte(s)); err == nil {
 				if got := v.(textValue).String(); got != s {
 					t.Errorf("%T read %q as %q", v, s, got)

@@ -324,7 +324,7 @@ func blfOnBob(alice *config.Phone) {
 // blfLamp is the lamp of m's D1 ("" when it has no DSS key).
 func blfLamp(m *fleet.Member) string {
 	if d := m.Phone.Snapshot().DSS; len(d) > 0 {
-		return d[0].Lamp
+		return d[0].Lamp.String()
 	}
 	return ""
 }
@@ -367,7 +367,7 @@ func TestRingingBLFKeyPicksUpTheCall(t *testing.T) {
 	// dialog's tags, which come with bob's 180.
 	waitForPhone(t, a, "the BLF key ready to pick up", 5*time.Second, func() bool {
 		d := a.Phone.Snapshot().DSS
-		return len(d) == 1 && d[0].Lamp == "ringing" && d[0].Pickup
+		return len(d) == 1 && d[0].Lamp == emulator.BLFRinging && d[0].Pickup
 	})
 	mustActiveURI(t, a, "key=D1")
 	aCTI.wait(t, "established", 5*time.Second)

@@ -202,13 +202,14 @@ func (p *parse) subCheck(group, key string, v ast.Node, l int) (StateCheck, bool
 			p.errf(l, "expect_state.lamp: %q: want D1-D10", key)
 			return c, false
 		}
-		if !slices.Contains([]string{"idle", "ringing", "busy"}, want) {
+		var lamp emulator.BLFLamp
+		if lamp.UnmarshalText([]byte(want)) != nil || lamp == emulator.BLFNone {
 			return bad("idle, ringing or busy")
 		}
 		c.test = func(s emulator.Snapshot) (string, bool) {
 			for _, d := range s.DSS {
 				if d.Key == n {
-					return d.Lamp, d.Lamp == want
+					return d.Lamp.String(), d.Lamp == lamp
 				}
 			}
 			return "not programmed", false

@@ -94,9 +94,9 @@ func DSSLamp(s emulator.Snapshot, n int) Lamp {
 			continue
 		}
 		switch d.Lamp {
-		case "ringing":
+		case emulator.BLFRinging:
 			return Lamp{Color: Red, Blink: Fast}
-		case "busy":
+		case emulator.BLFBusy:
 			return Lamp{Color: Red}
 		}
 		return Lamp{Color: Green}

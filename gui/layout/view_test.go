@@ -43,9 +43,9 @@ func TestLineLamps(t *testing.T) {
 func TestDSSLampsAndLabels(t *testing.T) {
 	s := snap(nil)
 	s.DSS = []emulator.DSSStatus{
-		{Key: 1, Kind: "blf", Value: "1002", Label: "Bob", Lamp: "idle"},
-		{Key: 2, Kind: "blf", Value: "1003", Lamp: "ringing"},
-		{Key: 3, Kind: "blf", Value: "1004", Lamp: "busy"},
+		{Key: 1, Kind: "blf", Value: "1002", Label: "Bob", Lamp: emulator.BLFIdle},
+		{Key: 2, Kind: "blf", Value: "1003", Lamp: emulator.BLFRinging},
+		{Key: 3, Kind: "blf", Value: "1004", Lamp: emulator.BLFBusy},
 		{Key: 4, Kind: "speed_dial", Value: "1005"},
 	}
 	want := map[int]Lamp{1: {Color: Green}, 2: {Color: Red, Blink: Fast}, 3: {Color: Red}, 4: {}, 5: {}}
