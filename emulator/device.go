@@ -147,6 +147,10 @@ type LCD struct {
 	// DSSKeys are D1..D10's LEDs: a BLF key blinks while its extension
 	// rings and is on while it is busy.
 	DSSKeys [10]LED `json:"-"`
+	// LineLamps and DSSLamps are the same keys in colour, as a desk phone
+	// draws them (lamps.go): what the GUI shows.
+	LineLamps [MaxLines]Lamp `json:"-"`
+	DSSLamps  [MaxDSS]Lamp   `json:"-"`
 	// MSG blinks while messages wait; DND and Headset are on while
 	// do-not-disturb is on and while the audio is on the headset.
 	MSG, DND, Headset LED `json:"-"`

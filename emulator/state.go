@@ -365,6 +365,7 @@ func (s *state) snapshot() Snapshot {
 		})
 	}
 	snap.LCD = s.renderLCD()
+	colourLamps(&snap)
 	return snap
 }
 

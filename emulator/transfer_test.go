@@ -61,6 +61,10 @@ func (r *recordingSignaling) Hangup(ref emulator.CallRef) { r.record("Hangup %s"
 func (r *recordingSignaling) Hold(ref emulator.CallRef)   { r.record("Hold %s", ref) }
 func (r *recordingSignaling) Unhold(ref emulator.CallRef) { r.record("Unhold %s", ref) }
 func (r *recordingSignaling) Ring(ref emulator.CallRef)   { r.record("Ring %s", ref) }
+func (r *recordingSignaling) Answer(ref emulator.CallRef) { r.record("Answer %s", ref) }
+func (r *recordingSignaling) Watch(key, line int, target string) {
+	r.record("Watch D%d %s", key, target)
+}
 func (r *recordingSignaling) Reject(ref emulator.CallRef, code int) {
 	r.record("Reject %s %d", ref, code)
 }

@@ -24,8 +24,8 @@ const (
 	Amber
 )
 
-// Blink rates, as Yealink T4x LEDs: fast 200 ms for ringing, slow 1 s for
-// held.
+// Blink periods of emulator.BlinkFast and BlinkSlow, as Yealink T4x LEDs:
+// fast 200 ms for ringing, slow 1 s for held.
 const (
 	Steady = 0
 	Fast   = 200 * time.Millisecond
@@ -49,59 +49,32 @@ func (l Lamp) Lit(t time.Time) bool {
 	return (t.UnixMilli()/l.Blink.Milliseconds())%2 == 0
 }
 
-// LineLamp is line key n's LED, per Yealink T4x "Line key LED" (solid
-// green in conversation, fast-flashing green ringing, slow-flashing green
-// held) with what the issue asks a screen to tell apart: registered and
-// idle is steady green, a call (dialling, ringing out, talking) steady red
-// ("busy"), a held call slow-flashing red, an incoming call fast-flashing
-// green, a failed registration amber, no account dark.
+// LineLamp is line key n's LED as the core colours it
+// (emulator.LineLampOf: registered green, ringing green fast, a call red,
+// held red slow, failed amber, no account dark).
 func LineLamp(s emulator.Snapshot, n int) Lamp {
-	var l Lamp
-	for _, ln := range s.Lines {
-		if ln.Line != n {
-			continue
-		}
-		switch ln.Registration {
-		case emulator.RegRegistered:
-			l = Lamp{Color: Green}
-		case emulator.RegFailed:
-			l = Lamp{Color: Amber}
-		}
+	if n < 1 || n > len(s.LCD.LineLamps) {
+		return Lamp{}
 	}
-	for _, c := range s.Calls {
-		if c.Line != n {
-			continue
-		}
-		switch c.State {
-		case emulator.CallRinging:
-			return Lamp{Color: Green, Blink: Fast}
-		case emulator.CallHeld:
-			l = Lamp{Color: Red, Blink: Slow}
-		case emulator.CallEnded:
-		default:
-			l = Lamp{Color: Red}
-		}
-	}
-	return l
+	return lampOf(s.LCD.LineLamps[n-1])
 }
 
-// DSSLamp is DSS key n's lamp: a BLF key shows the watched extension as
-// Yealink T4x "Line key LED (configured as BLF key)": idle steady green,
-// ringing fast-flashing red, busy steady red. Other keys are dark.
+// DSSLamp is DSS key n's lamp as the core colours it (emulator.DSSLampOf:
+// BLF idle green, ringing red fast, busy red; other keys dark).
 func DSSLamp(s emulator.Snapshot, n int) Lamp {
-	for _, d := range s.DSS {
-		if d.Key != n || d.Kind != emulator.DSSBLF {
-			continue
-		}
-		switch d.Lamp {
-		case emulator.BLFRinging:
-			return Lamp{Color: Red, Blink: Fast}
-		case emulator.BLFBusy:
-			return Lamp{Color: Red}
-		}
-		return Lamp{Color: Green}
+	if n < 1 || n > len(s.LCD.DSSLamps) {
+		return Lamp{}
 	}
-	return Lamp{}
+	return lampOf(s.LCD.DSSLamps[n-1])
+}
+
+// lampOf draws a core lamp: its colour, and its blink rate as a period.
+func lampOf(l emulator.Lamp) Lamp {
+	out := Lamp{Color: map[emulator.LampColor]Color{emulator.LampGreen: Green, emulator.LampRed: Red, emulator.LampAmber: Amber}[l.Color]}
+	if out.Color != Dark {
+		out.Blink = map[emulator.LampBlink]time.Duration{emulator.BlinkFast: Fast, emulator.BlinkSlow: Slow}[l.Blink]
+	}
+	return out
 }
 
 // DSSLabel is the text beside DSS key n: its label, else its value.

@@ -9,7 +9,19 @@ import (
 )
 
 func snap(lines []emulator.LineStatus, calls ...emulator.CallStatus) emulator.Snapshot {
-	return emulator.Snapshot{Lines: lines, Calls: calls, Selected: 1}
+	return lit(emulator.Snapshot{Lines: lines, Calls: calls, Selected: 1})
+}
+
+// lit colours the snapshot's lamps as the core does when it takes one
+// (emulator.LineLampOf, DSSLampOf).
+func lit(s emulator.Snapshot) emulator.Snapshot {
+	for n := 1; n <= emulator.MaxLines; n++ {
+		s.LCD.LineLamps[n-1] = emulator.LineLampOf(s.Lines, s.Calls, n)
+	}
+	for _, d := range s.DSS {
+		s.LCD.DSSLamps[d.Key-1] = emulator.DSSLampOf(d)
+	}
+	return s
 }
 
 func TestLineLamps(t *testing.T) {
@@ -48,6 +60,7 @@ func TestDSSLampsAndLabels(t *testing.T) {
 		{Key: 3, Kind: "blf", Value: "1004", Lamp: emulator.BLFBusy},
 		{Key: 4, Kind: "speed_dial", Value: "1005"},
 	}
+	s = lit(s)
 	want := map[int]Lamp{1: {Color: Green}, 2: {Color: Red, Blink: Fast}, 3: {Color: Red}, 4: {}, 5: {}}
 	for n, w := range want {
 		if got := DSSLamp(s, n); got != w {
@@ -115,7 +128,7 @@ func TestStatusBarAndCallScreen(t *testing.T) {
 		t.Errorf("Period: %v for a call (its clock ticks each second), %v idle (want 0)", Period(s), Period(snap(nil)))
 	}
 	s.Calls = append(s.Calls, emulator.CallStatus{Line: 1, State: emulator.CallRinging})
-	if Period(s) != Fast {
+	if s = lit(s); Period(s) != Fast {
 		t.Errorf("Period with a waiting call ringing: %v, want %v", Period(s), Fast)
 	}
 }
