@@ -173,7 +173,7 @@ func StatusOf(s emulator.Snapshot) Status {
 		}
 		st.Calls = append(st.Calls, sc)
 	}
-	for k, v := range s.LCD.LEDMap() {
+	for k, v := range s.LCD.LEDs() {
 		st.LCD.LEDs[k] = v.String()
 	}
 	return st

@@ -3,6 +3,8 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"iter"
+	"maps"
 	"strconv"
 	"time"
 
@@ -156,24 +158,45 @@ type LCD struct {
 	MSG, DND, Headset LED `json:"-"`
 }
 
-// LEDMap is the LEDs as the status JSON has always named them: "L1".. for
-// every configured line, "D1".., "MSG", "DND" and "HEADSET" while lit.
+// LEDs yields the LEDs as the status JSON has always named them: "L1"..
+// for every configured line, "D1".., "MSG", "DND" and "HEADSET" while lit.
+func (l LCD) LEDs() iter.Seq2[string, LED] {
+	return func(yield func(string, LED) bool) {
+		for i, led := range l.LineKeys {
+			if !yield(lineNames[i], led) {
+				return
+			}
+		}
+		for i, led := range l.DSSKeys {
+			if led.Lit() && !yield(dssNames[i], led) {
+				return
+			}
+		}
+		for _, f := range [...]struct {
+			name string
+			led  LED
+		}{{"MSG", l.MSG}, {"DND", l.DND}, {"HEADSET", l.Headset}} {
+			if f.led.Lit() && !yield(f.name, f.led) {
+				return
+			}
+		}
+	}
+}
+
+// lineNames and dssNames are the keys' names, "L1".. and "D1"...
+var lineNames, dssNames = keyNames("L", MaxLines), keyNames("D", MaxDSS)
+
+func keyNames(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// LEDMap is LEDs as a map.
 func (l LCD) LEDMap() map[string]LED {
-	m := make(map[string]LED, len(l.LineKeys)+3)
-	for i, led := range l.LineKeys {
-		m["L"+strconv.Itoa(i+1)] = led
-	}
-	for i, led := range l.DSSKeys {
-		if led.Lit() {
-			m["D"+strconv.Itoa(i+1)] = led
-		}
-	}
-	for name, led := range map[string]LED{"MSG": l.MSG, "DND": l.DND, "HEADSET": l.Headset} {
-		if led.Lit() {
-			m[name] = led
-		}
-	}
-	return m
+	return maps.Collect(l.LEDs())
 }
 
 // LED is the LED named as in LEDMap ("L1".."L8", "D1".."D10", "MSG",

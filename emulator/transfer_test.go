@@ -77,7 +77,7 @@ func (r *recordingSignaling) Transfer(ref emulator.CallRef, target string, repla
 
 // phoneWithRecordingSignaling starts a phone (line 1001) whose SIP side
 // records what it is asked; opts adjust its configuration.
-func phoneWithRecordingSignaling(t *testing.T, opts ...func(*emulator.Config)) (*emulator.Phone, *events, *recordingSignaling) {
+func phoneWithRecordingSignaling(t testing.TB, opts ...func(*emulator.Config)) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
 	sig := &recordingSignaling{}
 	cfg := emulator.Config{
@@ -167,7 +167,7 @@ func countOf(ev *events, typ emulator.EventType) int {
 }
 
 // feed applies SIP reports to the phone in the order given.
-func feed(t *testing.T, p *emulator.Phone, ins ...emulator.Input) {
+func feed(t testing.TB, p *emulator.Phone, ins ...emulator.Input) {
 	t.Helper()
 	for _, in := range ins {
 		if err := p.Do(context.Background(), in); err != nil {
