@@ -84,3 +84,21 @@ func FuzzVocabularyUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// LED(name) reads the LEDs by the names scenarios and the JSON use and
+// refuses any other name.
+func TestLCDLEDByName(t *testing.T) {
+	lcd := emulator.LCD{LineKeys: []emulator.LED{emulator.LEDOn}, Headset: emulator.LEDOn}
+	lcd.DSSKeys[9] = emulator.LEDBlink
+	for name, want := range map[string]emulator.LED{"L1": emulator.LEDOn, "L8": emulator.LEDOff, "D10": emulator.LEDBlink,
+		"D1": emulator.LEDOff, "HEADSET": emulator.LEDOn, "MSG": emulator.LEDOff} {
+		if got, ok := lcd.LED(name); !ok || got != want {
+			t.Errorf("LED(%q) = %s %v, want %s", name, got, ok, want)
+		}
+	}
+	for _, name := range []string{"L0", "L9", "D11", "D01", "L", "X1", "msg", "L1x", ""} {
+		if _, ok := lcd.LED(name); ok {
+			t.Errorf("LED(%q) accepted", name)
+		}
+	}
+}
