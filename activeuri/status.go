@@ -129,7 +129,7 @@ func StatusOf(s emulator.Snapshot) Status {
 			Name: s.Identity.Name, MAC: s.Identity.MAC, IP: s.Identity.IP,
 			Model: s.Identity.Model, Firmware: s.Identity.Firmware,
 		},
-		Seq: s.Seq, Hook: s.Hook, Busy: s.Busy, DND: s.DND, Dialing: s.Dialing,
+		Seq: s.Seq, Hook: s.Hook.String(), Busy: s.Busy, DND: s.DND, Dialing: s.Dialing,
 		SelectedLine: s.Selected, Volume: s.Volume, Muted: s.Muted,
 		Lines: make([]StatusLine, 0, len(s.Lines)),
 		Calls: make([]StatusCall, 0, len(s.Calls)),
@@ -137,7 +137,7 @@ func StatusOf(s emulator.Snapshot) Status {
 			Title:    s.LCD.Title,
 			Lines:    append([]string{}, s.LCD.Lines...),
 			SoftKeys: append([]string{}, s.LCD.SoftKeys[:]...),
-			LEDs:     make(map[string]string, len(s.LCD.LEDs)),
+			LEDs:     map[string]string{},
 		},
 		Counters: StatusCounters{
 			Events: s.Counters.Events, CallsIn: s.Counters.CallsIn, CallsOut: s.Counters.CallsOut,
@@ -149,19 +149,19 @@ func StatusOf(s emulator.Snapshot) Status {
 		st.Forward[emulator.ForwardKind(k).String()] = f
 	}
 	st.History = append([]emulator.HistoryEntry{}, s.History...)
-	st.AudioPath = s.AudioPath
+	st.AudioPath = s.AudioPath.String()
 	st.Voicemail = append([]emulator.VoicemailStatus{}, s.Voicemail...)
 	st.DSS = append([]emulator.DSSStatus{}, s.DSS...)
 	st.Provisioning = s.Provision
 	for _, l := range s.Lines {
 		st.Lines = append(st.Lines, StatusLine{
 			Line: l.Line, User: l.User, Server: l.Server, URI: l.URI, DisplayName: l.DisplayName,
-			Registration: l.Registration, Code: l.LastCode, Error: l.LastError,
+			Registration: l.Registration.String(), Code: l.LastCode, Error: l.LastError,
 		})
 	}
 	for _, c := range s.Calls {
 		sc := StatusCall{
-			Ref: string(c.Ref), Line: c.Line, Direction: c.Direction, State: c.State,
+			Ref: string(c.Ref), Line: c.Line, Direction: c.Direction, State: c.State.String(),
 			CallID: c.CallID, LocalURI: c.LocalURI, LocalDisplay: c.LocalDisplay,
 			RemoteURI: c.RemoteURI, RemoteDisplay: c.RemoteDisplay, Started: c.Started,
 			RTPIn: c.RTPIn, RTPOut: c.RTPOut, DTMFIn: c.DTMFIn, DTMFOut: c.DTMFOut, Codec: c.Codec,
@@ -173,8 +173,8 @@ func StatusOf(s emulator.Snapshot) Status {
 		}
 		st.Calls = append(st.Calls, sc)
 	}
-	for k, v := range s.LCD.LEDs {
-		st.LCD.LEDs[k] = v
+	for k, v := range s.LCD.LEDs() {
+		st.LCD.LEDs[k] = v.String()
 	}
 	return st
 }

@@ -44,20 +44,20 @@ func TestStatusJSONFields(t *testing.T) {
 	dev := newRecordingDevice()
 	dev.snap = emulator.Snapshot{
 		Identity: emulator.Identity{Name: "desk1", MAC: "00a859000001", IP: "127.0.0.1", Model: "X4U", Firmware: "2.12.0"},
-		Seq:      12, Hook: "off_hook", Busy: true, DND: true, Dialing: "10", Selected: 2, Volume: 7, Muted: true,
+		Seq:      12, Hook: emulator.HookOff, Busy: true, DND: true, Dialing: "10", Selected: 2, Volume: 7, Muted: true,
 		Lines: []emulator.LineStatus{
 			{Line: 1, User: "1001", Server: "127.0.0.1:5060", URI: "sip:1001@127.0.0.1", DisplayName: "Alice",
-				Registration: "failed", LastCode: 403, LastError: "403 Forbidden"},
+				Registration: emulator.RegFailed, LastCode: 403, LastError: "403 Forbidden"},
 		},
 		Calls: []emulator.CallStatus{
-			{Ref: "o1", Line: 1, Direction: "outgoing", State: "talking", CallID: "abc@127.0.0.1",
+			{Ref: "o1", Line: 1, Direction: "outgoing", State: emulator.CallTalking, CallID: "abc@127.0.0.1",
 				LocalURI: "sip:1001@127.0.0.1", LocalDisplay: "Alice", RemoteURI: "sip:1002@127.0.0.1",
 				RemoteDisplay: "Bob", Started: started, Answered: started.Add(2 * time.Second),
 				RTPIn: 100, RTPOut: 101, DTMFIn: 1, DTMFOut: 2, Codec: "PCMU"},
-			{Ref: "i1", Line: 2, Direction: "incoming", State: "ringing", Started: started},
+			{Ref: "i1", Line: 2, Direction: "incoming", State: emulator.CallRinging, Started: started},
 		},
 		LCD: emulator.LCD{Title: "Line 1", Lines: []string{"Talking", "Bob"},
-			SoftKeys: [4]string{"Hold", "Xfer", "", "End"}, LEDs: map[string]string{"L1": "on", "MSG": "blink"}},
+			SoftKeys: [4]string{"Hold", "Xfer", "", "End"}, LineKeys: []emulator.LED{emulator.LEDOn}, MSG: emulator.LEDBlink},
 		Counters: emulator.Counters{Events: 30, CallsIn: 1, CallsOut: 2, Missed: 3, Registrations: 4},
 	}
 	s := startServer(t, dev, Options{})

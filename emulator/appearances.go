@@ -59,7 +59,7 @@ func (s *state) armRingTimeout(c *call) {
 // ignored.
 func (s *state) onRingExpired(in ringExpired) {
 	c := s.call(in.ref)
-	if c == nil || c.fsm.Current() != CallRinging || c.answering {
+	if c == nil || c.state() != CallRinging || c.answering {
 		return
 	}
 	s.p.log.Info("incoming call not answered: ring timeout", "call", c.ref, "after", s.p.cfg.RingTimeout)

@@ -29,13 +29,14 @@ func armed(t *testing.T, c *fakeclock.Clock, n int) {
 	}
 }
 
-func callState(p *emulator.Phone, ref emulator.CallRef) string {
+// callState is the state of call ref, or -1 when the phone has no such call.
+func callState(p *emulator.Phone, ref emulator.CallRef) emulator.CallState {
 	for _, c := range p.Snapshot().Calls {
 		if c.Ref == ref {
 			return c.State
 		}
 	}
-	return ""
+	return -1
 }
 
 // A call ringing with no-answer forwarding on (20 s) is redirected when the

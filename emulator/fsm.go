@@ -10,19 +10,7 @@ import (
 // events are fired only from the phone's loop, and only enter_ callbacks
 // publish (looplab/fsm deadlocks when Event is called from before_/leave_).
 
-// Call appearance states.
-const (
-	CallNew      = "new"        // created, INVITE not sent yet
-	CallCalling  = "calling"    // outgoing INVITE sent
-	CallRingback = "ringback"   // outgoing, 180/183 received
-	CallRinging  = "ringing"    // incoming, 180 sent, waiting for the user
-	CallTalking  = "talking"    // established
-	CallHeld     = "held"       // established, put on hold by this phone
-	CallConf     = "conference" // established, mixed into a local conference
-	CallEnded    = "ended"
-)
-
-// Call FSM events.
+// Call FSM events; the states are CallState.String().
 const (
 	evInvite    = "invite"    // INVITE sent
 	evIncoming  = "incoming"  // INVITE received
@@ -37,30 +25,28 @@ const (
 
 func callEvents() fsm.Events {
 	return fsm.Events{
-		{Name: evInvite, Src: []string{CallNew}, Dst: CallCalling},
-		{Name: evIncoming, Src: []string{CallNew}, Dst: CallRinging},
-		{Name: evProgress, Src: []string{CallCalling}, Dst: CallRingback},
-		{Name: evConnected, Src: []string{CallCalling, CallRingback, CallRinging}, Dst: CallTalking},
-		{Name: evHold, Src: []string{CallTalking}, Dst: CallHeld},
-		{Name: evUnhold, Src: []string{CallHeld}, Dst: CallTalking},
-		{Name: evJoin, Src: []string{CallTalking}, Dst: CallConf},
-		{Name: evSplit, Src: []string{CallConf}, Dst: CallTalking},
-		{Name: evEnd, Src: []string{CallNew, CallCalling, CallRingback, CallRinging, CallTalking, CallHeld, CallConf}, Dst: CallEnded},
+		{Name: evInvite, Src: []string{CallNew.String()}, Dst: CallCalling.String()},
+		{Name: evIncoming, Src: []string{CallNew.String()}, Dst: CallRinging.String()},
+		{Name: evProgress, Src: []string{CallCalling.String()}, Dst: CallRingback.String()},
+		{Name: evConnected, Src: []string{CallCalling.String(), CallRingback.String(), CallRinging.String()}, Dst: CallTalking.String()},
+		{Name: evHold, Src: []string{CallTalking.String()}, Dst: CallHeld.String()},
+		{Name: evUnhold, Src: []string{CallHeld.String()}, Dst: CallTalking.String()},
+		{Name: evJoin, Src: []string{CallTalking.String()}, Dst: CallConf.String()},
+		{Name: evSplit, Src: []string{CallConf.String()}, Dst: CallTalking.String()},
+		{Name: evEnd, Src: []string{CallNew.String(), CallCalling.String(), CallRingback.String(), CallRinging.String(), CallTalking.String(), CallHeld.String(), CallConf.String()}, Dst: CallEnded.String()},
 	}
 }
 
-// Hook states and events.
+// Hook events; the states are Hook.String().
 const (
-	HookOn  = "on_hook"
-	HookOff = "off_hook"
-	evLift  = "lift"
-	evHang  = "hang"
+	evLift = "lift"
+	evHang = "hang"
 )
 
 func hookEvents() fsm.Events {
 	return fsm.Events{
-		{Name: evLift, Src: []string{HookOn}, Dst: HookOff},
-		{Name: evHang, Src: []string{HookOff}, Dst: HookOn},
+		{Name: evLift, Src: []string{HookOn.String()}, Dst: HookOff.String()},
+		{Name: evHang, Src: []string{HookOff.String()}, Dst: HookOn.String()},
 	}
 }
 
@@ -116,8 +102,8 @@ func lineEvents() fsm.Events {
 // documentation (docs/fsm.md is generated from them).
 func Machines() map[string]*fsm.FSM {
 	return map[string]*fsm.FSM{
-		"call":     fsm.NewFSM(CallNew, callEvents(), nil),
-		"hook":     fsm.NewFSM(HookOn, hookEvents(), nil),
+		"call":     fsm.NewFSM(CallNew.String(), callEvents(), nil),
+		"hook":     fsm.NewFSM(HookOn.String(), hookEvents(), nil),
 		"activity": fsm.NewFSM(ActivityIdle, activityEvents(), nil),
 		"dnd":      fsm.NewFSM(DNDOff, dndEvents(), nil),
 		"line":     fsm.NewFSM(RegUnregistered.String(), lineEvents(), nil),

@@ -16,7 +16,7 @@ type Handset struct{ Lift bool }
 func (Handset) input() {}
 
 func (s *state) handset(lift bool) error {
-	up := s.audioPath == PathHandset && s.hook.Current() == HookOff
+	up := s.audioPath == PathHandset && s.hookState() == HookOff
 	if lift {
 		switch c := s.ringing(); {
 		case up:
@@ -24,7 +24,7 @@ func (s *state) handset(lift bool) error {
 		case c != nil && len(s.calls) == 1:
 			s.audioPath = PathHandset
 			s.answerWaiting(c)
-		case len(s.calls) > 0 || s.hook.Current() == HookOff:
+		case len(s.calls) > 0 || s.hookState() == HookOff:
 			s.audioPath = PathHandset // a hands-free call or dial tone moves to the handset
 		default:
 			s.audioPath = PathHandset

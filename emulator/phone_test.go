@@ -400,8 +400,8 @@ func TestHeadsetAndSpeakerPaths(t *testing.T) {
 	}
 	press(t, p, keypad.Headset)
 	s := p.Snapshot()
-	if s.AudioPath != emulator.PathHeadset || s.Hook != emulator.HookOff || s.LCD.LEDs["HEADSET"] != emulator.LEDOn {
-		t.Fatalf("after HEADSET: path %q hook %s LEDs %v", s.AudioPath, s.Hook, s.LCD.LEDs)
+	if s.AudioPath != emulator.PathHeadset || s.Hook != emulator.HookOff || s.LCD.Headset != emulator.LEDOn {
+		t.Fatalf("after HEADSET: path %s hook %s LEDs %v", s.AudioPath, s.Hook, s.LCD.LEDMap())
 	}
 	press(t, p, keypad.Headset)
 	if h := p.Snapshot().Hook; h != emulator.HookOn {

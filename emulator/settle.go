@@ -34,7 +34,7 @@ func (s *state) pendingWork() string {
 			return fmt.Sprintf("the hold/resume re-INVITE of call %s", c.ref)
 		case c.answering:
 			return fmt.Sprintf("the answer of call %s to be confirmed", c.ref)
-		case !c.incoming && (c.fsm.Current() == CallNew || c.fsm.Current() == CallCalling):
+		case !c.incoming && (c.state() == CallNew || c.state() == CallCalling):
 			return fmt.Sprintf("a response to the INVITE of call %s", c.ref)
 		}
 	}

@@ -99,19 +99,7 @@ const (
 	RegFailed
 )
 
-func (s RegState) String() string {
-	switch s {
-	case RegUnregistered:
-		return "unregistered"
-	case RegRegistering:
-		return "registering"
-	case RegRegistered:
-		return "registered"
-	case RegFailed:
-		return "failed"
-	}
-	return "unknown"
-}
+func (s RegState) String() string { return regNames.str(int(s)) }
 
 // MediaStats counts RTP packets of one call. The Signaling adapter owns the
 // counters and updates them atomically; snapshots read them.

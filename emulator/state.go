@@ -24,9 +24,9 @@ type state struct {
 	selected   int    // 1-based line for the next call
 	volume     int
 	muted      bool
-	audioPath  string                    // PathSpeaker, PathHeadset or PathHandset
+	audioPath  AudioPath
 	mwi        map[int]SIPMessageWaiting // line -> last message-summary
-	blf        map[int]string            // DSS key -> lamp state
+	blf        map[int]BLFLamp           // DSS key -> lamp state
 	pickups    map[int]SIPDialogState    // DSS key -> how to pick up its ringing call
 	lastDialed string
 	lastDialLn int
@@ -87,15 +87,15 @@ type call struct {
 func newState(p *Phone) *state {
 	s := &state{p: p, identity: p.cfg.Identity, selected: 1, volume: 5, audioPath: PathSpeaker,
 		provision: ProvisionStatus{State: "never"}}
-	s.hook = fsm.NewFSM(HookOn, hookEvents(), fsm.Callbacks{
-		"enter_" + HookOff: func(context.Context, *fsm.Event) {
+	s.hook = fsm.NewFSM(HookOn.String(), hookEvents(), fsm.Callbacks{
+		"enter_" + HookOff.String(): func(context.Context, *fsm.Event) {
 			c := s.hookCall
 			if c == nil {
 				c = s.focus()
 			}
 			s.emit(EventOffHook, 0, c)
 		},
-		"enter_" + HookOn: func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
+		"enter_" + HookOn.String(): func(context.Context, *fsm.Event) { s.emit(EventOnHook, 0, s.focus()) },
 	})
 	s.activity = fsm.NewFSM(ActivityIdle, activityEvents(), fsm.Callbacks{
 		"enter_" + ActivityBusy: func(context.Context, *fsm.Event) { s.emit(EventIdleToBusy, 0, s.focus()) },
@@ -329,7 +329,7 @@ func (s *state) snapshot() Snapshot {
 	snap := Snapshot{
 		Identity:  s.identity,
 		Seq:       s.seq,
-		Hook:      s.hook.Current(),
+		Hook:      s.hookState(),
 		Busy:      s.activity.Current() == ActivityBusy,
 		DND:       s.dnd.Current() == DNDOn,
 		Dialing:   s.dialing,
@@ -348,7 +348,7 @@ func (s *state) snapshot() Snapshot {
 	for _, l := range s.lines {
 		snap.Lines = append(snap.Lines, LineStatus{
 			Line: l.n, User: l.cfg.User, Server: l.cfg.Server, URI: l.cfg.URI(),
-			DisplayName: l.cfg.DisplayName, Registration: l.fsm.Current(),
+			DisplayName: l.cfg.DisplayName, Registration: l.state(),
 			LastCode: l.code, LastError: l.err,
 		})
 	}
@@ -358,13 +358,14 @@ func (s *state) snapshot() Snapshot {
 			dir = "incoming"
 		}
 		snap.Calls = append(snap.Calls, CallStatus{
-			Ref: c.ref, Line: c.line, Direction: dir, State: c.fsm.Current(),
+			Ref: c.ref, Line: c.line, Direction: dir, State: c.state(),
 			CallID: c.callID, LocalURI: c.localURI, LocalDisplay: c.localDisplay,
 			RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay,
 			Started: c.started, Answered: c.answered, RemoteHeld: c.remoteHeld, media: c.media,
 		})
 	}
 	snap.LCD = s.renderLCD()
+	colourLamps(&snap)
 	return snap
 }
 
@@ -388,7 +389,7 @@ func (s *state) call(ref CallRef) *call {
 // newest established or outgoing one.
 func (s *state) focus() *call {
 	for _, c := range s.calls {
-		if c.fsm.Current() == CallRinging {
+		if c.state() == CallRinging {
 			return c
 		}
 	}

@@ -42,28 +42,28 @@ func (s *state) onRegistration(in SIPRegistration) {
 // carries them.
 func (s *state) newCall(ref CallRef, ln int, incoming bool, init func(c *call)) *call {
 	c := &call{ref: ref, line: ln, incoming: incoming, started: s.p.cfg.Clock.Now()}
-	c.fsm = fsm.NewFSM(CallNew, callEvents(), fsm.Callbacks{
-		"enter_" + CallCalling: func(context.Context, *fsm.Event) {
+	c.fsm = fsm.NewFSM(CallNew.String(), callEvents(), fsm.Callbacks{
+		"enter_" + CallCalling.String(): func(context.Context, *fsm.Event) {
 			s.counters.CallsOut++
 			s.emit(EventOutgoingCall, 0, c)
 		},
-		"enter_" + CallRinging: func(context.Context, *fsm.Event) {
+		"enter_" + CallRinging.String(): func(context.Context, *fsm.Event) {
 			s.counters.CallsIn++
 			s.emit(EventIncomingCall, 0, c)
 		},
-		"enter_" + CallTalking: func(_ context.Context, e *fsm.Event) {
+		"enter_" + CallTalking.String(): func(_ context.Context, e *fsm.Event) {
 			switch e.Src {
-			case CallHeld:
+			case CallHeld.String():
 				s.emit(EventUnhold, 0, c)
 				return
-			case CallConf: // split from a conference: still the same call
+			case CallConf.String(): // split from a conference: still the same call
 				return
 			}
 			c.answered = s.p.cfg.Clock.Now()
 			s.emit(EventEstablished, 0, c)
 		},
-		"enter_" + CallHeld: func(context.Context, *fsm.Event) { s.emit(EventHold, 0, c) },
-		"enter_" + CallEnded: func(context.Context, *fsm.Event) {
+		"enter_" + CallHeld.String(): func(context.Context, *fsm.Event) { s.emit(EventHold, 0, c) },
+		"enter_" + CallEnded.String(): func(context.Context, *fsm.Event) {
 			s.recordHistory(c)
 			if c.missed {
 				s.counters.Missed++
@@ -213,7 +213,7 @@ func (s *state) onEnded(in SIPEnded) {
 // answer asks the SIP side to answer a ringing call; Established fires when
 // it reports the call up.
 func (s *state) answer(c *call) {
-	if c.fsm.Current() != CallRinging || c.answering {
+	if c.state() != CallRinging || c.answering {
 		return
 	}
 	c.answering = true
@@ -223,7 +223,7 @@ func (s *state) answer(c *call) {
 
 // hangup ends a call from the user's side.
 func (s *state) hangup(c *call) {
-	switch c.fsm.Current() {
+	switch c.state() {
 	case CallRinging:
 		if !c.answering {
 			s.p.sig.Reject(c.ref, 603)

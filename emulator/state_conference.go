@@ -58,7 +58,7 @@ func (s *state) mixPending(resumed *call) {
 func (s *state) inConference() []*call {
 	var out []*call
 	for _, c := range s.calls {
-		if c.fsm.Current() == CallConf {
+		if c.state() == CallConf {
 			out = append(out, c)
 		}
 	}

@@ -35,11 +35,11 @@ func (SIPDialogState) input() {}
 
 // DSSStatus is one DSS key as the status API shows it.
 type DSSStatus struct {
-	Key   int    `json:"key"`
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-	Label string `json:"label,omitempty"`
-	Lamp  string `json:"lamp,omitempty"` // BLF only: idle, ringing, busy
+	Key   int     `json:"key"`
+	Kind  string  `json:"kind"`
+	Value string  `json:"value"`
+	Label string  `json:"label,omitempty"`
+	Lamp  BLFLamp `json:"lamp,omitempty"` // BLF only: idle, ringing, busy
 	// Pickup: BLF only, the ringing call can be picked up with the key.
 	Pickup bool `json:"pickup,omitempty"`
 }
@@ -50,7 +50,7 @@ func (s *state) dssKey(n int) error {
 		return fmt.Errorf("D%d is not programmed", n)
 	}
 	k := s.p.cfg.DSS[n-1]
-	if p, ok := s.pickups[n]; ok && k.Kind == DSSBLF && s.blf[n] == "ringing" && len(s.calls) == 0 {
+	if p, ok := s.pickups[n]; ok && k.Kind == DSSBLF && s.blf[n] == BLFRinging && len(s.calls) == 0 {
 		// A ringing BLF key picks the call up.
 		return s.pickup(p.PickupTarget, p.PickupReplaces)
 	}
@@ -73,10 +73,17 @@ func (s *state) onDialogState(in SIPDialogState) {
 		return
 	}
 	if s.blf == nil {
-		s.blf = map[int]string{}
+		s.blf = map[int]BLFLamp{}
 		s.pickups = map[int]SIPDialogState{}
 	}
-	s.blf[in.Key] = in.State
+	// the SIP side names the lamp (dialoginfo LampState); an unknown
+	// word shows idle, as a phone does for a dialog state it cannot read
+	lamp := BLFIdle
+	_ = lamp.UnmarshalText([]byte(in.State))
+	if lamp == BLFNone {
+		lamp = BLFIdle
+	}
+	s.blf[in.Key] = lamp
 	if in.PickupTarget != "" {
 		s.pickups[in.Key] = in
 	} else {
@@ -106,11 +113,11 @@ func (s *state) dssStatus() []DSSStatus {
 		st := DSSStatus{Key: i + 1, Kind: k.Kind, Value: k.Value, Label: k.Label}
 		if k.Kind == DSSBLF {
 			st.Lamp = s.blf[i+1]
-			if st.Lamp == "" {
-				st.Lamp = "idle"
+			if st.Lamp == BLFNone {
+				st.Lamp = BLFIdle
 			}
 			_, st.Pickup = s.pickups[i+1]
-			st.Pickup = st.Pickup && st.Lamp == "ringing"
+			st.Pickup = st.Pickup && st.Lamp == BLFRinging
 		}
 		out = append(out, st)
 	}
@@ -118,13 +125,16 @@ func (s *state) dssStatus() []DSSStatus {
 }
 
 // dssLEDs lights BLF keys: ringing blinks, busy is on.
-func (s *state) dssLEDs(leds map[string]string) {
+func (s *state) dssLEDs(leds *[10]LED) {
 	for key, st := range s.blf {
+		if key < 1 || key > len(leds) {
+			continue
+		}
 		switch st {
-		case "ringing":
-			leds[fmt.Sprintf("D%d", key)] = LEDBlink
-		case "busy":
-			leds[fmt.Sprintf("D%d", key)] = LEDOn
+		case BLFRinging:
+			leds[key-1] = LEDBlink
+		case BLFBusy:
+			leds[key-1] = LEDOn
 		}
 	}
 }

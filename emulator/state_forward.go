@@ -128,7 +128,7 @@ func (s *state) armNoAnswer(c *call) {
 func (s *state) onRingTimeout(in ringTimeout) {
 	c := s.call(in.ref)
 	r := s.fwd.rule[ForwardNoAnswer]
-	if c == nil || !r.On || c.fsm.Current() != CallRinging || c.answering {
+	if c == nil || !r.On || c.state() != CallRinging || c.answering {
 		return
 	}
 	c.endCode, c.endReason = 302, "forwarded on no answer"

@@ -6,7 +6,7 @@ package emulator
 
 // hold asks the SIP side to hold c, unless a re-INVITE is under way.
 func (s *state) hold(c *call) {
-	if c == nil || c.holding || c.fsm.Current() != CallTalking {
+	if c == nil || c.holding || c.state() != CallTalking {
 		return
 	}
 	c.holding = true
@@ -14,12 +14,12 @@ func (s *state) hold(c *call) {
 }
 
 func (s *state) resume(c *call) {
-	if c == nil || c.holding || c.fsm.Current() != CallHeld {
+	if c == nil || c.holding || c.state() != CallHeld {
 		return
 	}
 	// Only one call talks at a time: hold the other first.
 	for _, o := range s.calls {
-		if o != c && o.fsm.Current() == CallTalking {
+		if o != c && o.state() == CallTalking {
 			s.hold(o)
 		}
 	}
@@ -40,7 +40,7 @@ func (s *state) toggleHold() {
 
 func (s *state) held() *call {
 	for i := len(s.calls) - 1; i >= 0; i-- {
-		if s.calls[i].fsm.Current() == CallHeld {
+		if s.calls[i].state() == CallHeld {
 			return s.calls[i]
 		}
 	}
@@ -78,7 +78,7 @@ func (s *state) onHold(in SIPHold) {
 // hold first, as call waiting does on a real phone.
 func (s *state) answerWaiting(c *call) {
 	for _, o := range s.calls {
-		if o != c && o.fsm.Current() == CallTalking {
+		if o != c && o.state() == CallTalking {
 			s.hold(o)
 		}
 	}

@@ -81,7 +81,7 @@ func (s *state) pressKey(k keypad.Key) error {
 
 func (s *state) ringing() *call {
 	for _, c := range s.calls {
-		if c.fsm.Current() == CallRinging {
+		if c.state() == CallRinging {
 			return c
 		}
 	}
@@ -90,7 +90,7 @@ func (s *state) ringing() *call {
 
 func (s *state) talking() *call {
 	for i := len(s.calls) - 1; i >= 0; i-- {
-		if s.calls[i].fsm.Current() == CallTalking {
+		if s.calls[i].state() == CallTalking {
 			return s.calls[i]
 		}
 	}
@@ -139,7 +139,7 @@ func (s *state) confirm() error {
 		// a new call; calls on hold stay on hold
 		return s.dial(s.dialing, s.selected)
 	}
-	if len(s.calls) == 0 && s.hook.Current() == HookOn {
+	if len(s.calls) == 0 && s.hookState() == HookOn {
 		s.openMenu()
 	}
 	return nil
@@ -150,7 +150,7 @@ func (s *state) confirm() error {
 // hangs up when the call is already there (pressing SPEAKER again ends a
 // hands-free call); idle it toggles the hook (dial tone). Typed digits wait
 // for OK, as on the real phone.
-func (s *state) handsFree(path string) error {
+func (s *state) handsFree(path AudioPath) error {
 	if c := s.ringing(); c != nil {
 		s.audioPath = path
 		s.answerWaiting(c)
@@ -166,7 +166,7 @@ func (s *state) handsFree(path string) error {
 		}
 		return nil
 	}
-	if s.hook.Current() == HookOn {
+	if s.hookState() == HookOn {
 		s.audioPath = path
 		fire(s.hook, evLift)
 	} else {
@@ -213,7 +213,7 @@ func (s *state) lineKey(n int) error {
 		if c.line != n {
 			continue
 		}
-		switch c.fsm.Current() {
+		switch c.state() {
 		case CallRinging:
 			s.answerWaiting(c)
 			return nil
@@ -225,46 +225,6 @@ func (s *state) lineKey(n int) error {
 	s.selected = n
 	if len(s.calls) == 0 {
 		fire(s.hook, evLift)
-	}
-	return nil
-}
-
-// softKey presses F1..F4; labels come from softKeyLabels.
-func (s *state) softKey(n int) error {
-	switch s.softKeyLabels()[n-1] {
-	case "Answer":
-		return s.confirm()
-	case "Reject", "End", "Cancel":
-		s.cancel()
-	case "Forward":
-		if c := s.ringing(); c != nil {
-			if t := s.forwardTarget(); t != "" {
-				c.endCode, c.endReason = 302, "forwarded"
-				s.redirect(c.ref, t, "soft key")
-			}
-		}
-	case "Hold", "Resume":
-		s.toggleHold()
-	case "Conf":
-		return s.conferenceKey()
-	case "Split":
-		s.splitConference()
-	case "Transfer":
-		return s.transferKey()
-	case "Blind":
-		return s.blindTransfer()
-	case "Call":
-		return s.consultCall()
-	case "Send":
-		return s.confirm()
-	case "Delete":
-		if d := s.dialing; d != "" {
-			s.dialing = d[:len(d)-1]
-		}
-	case "DND":
-		s.setDND(s.dnd.Current() != DNDOn)
-	case "Redial":
-		return s.pressKey(keypad.Redial)
 	}
 	return nil
 }
@@ -285,7 +245,7 @@ func (s *state) forwardTarget() string {
 // on hold the user can dial another, as on a real phone.
 func (s *state) busyDialling() bool {
 	for _, c := range s.calls {
-		switch c.fsm.Current() {
+		switch c.state() {
 		case CallHeld:
 		default:
 			return true

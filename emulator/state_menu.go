@@ -91,7 +91,7 @@ func (s *state) menuItems() []string {
 		id := s.identity
 		out := []string{"IP " + id.IP, "MAC " + id.MAC, id.Model + " " + id.Firmware}
 		for _, l := range s.lines {
-			out = append(out, "L"+strconv.Itoa(l.n)+" "+l.cfg.User+" "+l.fsm.Current())
+			out = append(out, "L"+strconv.Itoa(l.n)+" "+l.cfg.User+" "+l.state().String())
 		}
 		return out
 	}
@@ -130,12 +130,9 @@ func (s *state) menuKey(k keypad.Key) (bool, error) {
 		lv.cursor = (lv.cursor + n - 1) % n
 	case keypad.Down:
 		lv.cursor = (lv.cursor + 1) % n
-	case keypad.Left, keypad.X, keypad.F4:
-		m.stack = m.stack[:len(m.stack)-1]
-		if len(m.stack) == 0 {
-			s.menu = nil
-		}
-	case keypad.OK, keypad.Right, keypad.F1:
+	case keypad.Left, keypad.X: // F4 is SoftBack (softkeys.go)
+		s.menuBack()
+	case keypad.OK, keypad.Right: // F1 is SoftSelect
 		return true, s.menuSelect()
 	default:
 		// Digits outside an edit field do nothing: they must not leak
@@ -198,23 +195,34 @@ func (s *state) editKey(k keypad.Key) (bool, error) {
 		return true, nil
 	}
 	switch k {
-	case keypad.OK, keypad.F1:
-		kind := *m.edit
+	case keypad.OK: // F1 is SoftSave, F3 SoftDelete, F4 SoftCancel
+		return true, s.editSave()
+	case keypad.X, keypad.Left:
 		m.edit = nil
-		if m.text == "" {
-			return true, nil
-		}
-		return true, s.setForward(SetForward{Kind: kind, On: true, Target: m.text})
-	case keypad.X, keypad.Left, keypad.F4:
-		m.edit = nil
-	case keypad.F3:
-		if m.text != "" {
-			m.text = m.text[:len(m.text)-1]
-		}
 	default:
 		return false, nil
 	}
 	return true, nil
+}
+
+// menuBack goes up one menu level, out of the menu from the top.
+func (s *state) menuBack() {
+	m := s.menu
+	m.stack = m.stack[:len(m.stack)-1]
+	if len(m.stack) == 0 {
+		s.menu = nil
+	}
+}
+
+// editSave saves the forwarding target being typed (none typed: nothing).
+func (s *state) editSave() error {
+	m := s.menu
+	kind := *m.edit
+	m.edit = nil
+	if m.text == "" {
+		return nil
+	}
+	return s.setForward(SetForward{Kind: kind, On: true, Target: m.text})
 }
 
 // renderMenu draws the menu: the title, the items with a cursor mark.
@@ -223,7 +231,6 @@ func (s *state) renderMenu(lcd *LCD) {
 	if m.edit != nil {
 		lcd.Title = "Forward " + strings.ReplaceAll(m.edit.String(), "_", " ") + " to"
 		lcd.Lines = []string{m.text}
-		lcd.SoftKeys = [4]string{"Save", "", "Delete", "Cancel"}
 		return
 	}
 	lv := m.top()
@@ -235,5 +242,4 @@ func (s *state) renderMenu(lcd *LCD) {
 		}
 		lcd.Lines = append(lcd.Lines, mark+it)
 	}
-	lcd.SoftKeys = [4]string{"Select", "", "", "Back"}
 }

@@ -5,13 +5,6 @@ import (
 	"strconv"
 )
 
-// Audio paths.
-const (
-	PathSpeaker = "speaker"
-	PathHeadset = "headset"
-	PathHandset = "handset"
-)
-
 // SIPMessageWaiting reports a message-summary NOTIFY (RFC 3842) for a line:
 // "Messages-Waiting: yes" and the voice-message counts.
 type SIPMessageWaiting struct {

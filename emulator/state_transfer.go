@@ -75,7 +75,7 @@ func (s *state) transferKey() error {
 		s.hold(c)
 	case x.sent:
 	case x.consult != nil:
-		switch x.consult.fsm.Current() {
+		switch x.consult.state() {
 		case CallTalking:
 			// attended: the target talks
 			s.referReplaces(x)
@@ -144,7 +144,7 @@ func (s *state) cancelTransfer() {
 	x := s.xfer
 	s.xfer = nil
 	s.dialing = ""
-	if x.consult != nil && x.consult.fsm.Current() != CallEnded {
+	if x.consult != nil && x.consult.state() != CallEnded {
 		s.hangup(x.consult)
 	}
 	s.resume(x.orig)

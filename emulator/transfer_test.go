@@ -61,6 +61,10 @@ func (r *recordingSignaling) Hangup(ref emulator.CallRef) { r.record("Hangup %s"
 func (r *recordingSignaling) Hold(ref emulator.CallRef)   { r.record("Hold %s", ref) }
 func (r *recordingSignaling) Unhold(ref emulator.CallRef) { r.record("Unhold %s", ref) }
 func (r *recordingSignaling) Ring(ref emulator.CallRef)   { r.record("Ring %s", ref) }
+func (r *recordingSignaling) Answer(ref emulator.CallRef) { r.record("Answer %s", ref) }
+func (r *recordingSignaling) Watch(key, line int, target string) {
+	r.record("Watch D%d %s", key, target)
+}
 func (r *recordingSignaling) Reject(ref emulator.CallRef, code int) {
 	r.record("Reject %s %d", ref, code)
 }
@@ -73,7 +77,7 @@ func (r *recordingSignaling) Transfer(ref emulator.CallRef, target string, repla
 
 // phoneWithRecordingSignaling starts a phone (line 1001) whose SIP side
 // records what it is asked; opts adjust its configuration.
-func phoneWithRecordingSignaling(t *testing.T, opts ...func(*emulator.Config)) (*emulator.Phone, *events, *recordingSignaling) {
+func phoneWithRecordingSignaling(t testing.TB, opts ...func(*emulator.Config)) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
 	sig := &recordingSignaling{}
 	cfg := emulator.Config{
@@ -163,7 +167,7 @@ func countOf(ev *events, typ emulator.EventType) int {
 }
 
 // feed applies SIP reports to the phone in the order given.
-func feed(t *testing.T, p *emulator.Phone, ins ...emulator.Input) {
+func feed(t testing.TB, p *emulator.Phone, ins ...emulator.Input) {
 	t.Helper()
 	for _, in := range ins {
 		if err := p.Do(context.Background(), in); err != nil {

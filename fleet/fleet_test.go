@@ -82,7 +82,7 @@ func waitAllRegistered(t *testing.T, fl *Fleet, timeout time.Duration) {
 		pending := 0
 		for _, m := range fl.Phones {
 			for _, l := range m.Phone.Snapshot().Lines {
-				if l.Registration != "registered" {
+				if l.Registration != emulator.RegRegistered {
 					pending++
 				}
 			}

@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/phonesim/phonesim/actionurl"
+
+	"github.com/phonesim/phonesim/emulator"
 )
 
 // The process-wide metrics of --metrics (issue 10, item 5). Phones and
@@ -27,7 +29,7 @@ var (
 
 // regStates are reported even when no line is in them, so a dashboard's
 // series exist from the start.
-var regStates = []string{"unregistered", "registering", "registered", "failed"}
+var regStates = []string{emulator.RegUnregistered.String(), emulator.RegRegistering.String(), emulator.RegRegistered.String(), emulator.RegFailed.String()}
 
 type fleetCollector struct{ fl *Fleet }
 
@@ -45,10 +47,10 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range c.fl.Phones {
 		snap := m.Phone.Snapshot()
 		for _, l := range snap.Lines {
-			lines[l.Registration]++
+			lines[l.Registration.String()]++
 		}
 		for _, call := range snap.Calls {
-			calls[call.State]++
+			calls[call.State.String()]++
 		}
 		st := m.Sender.Stats()
 		sent += st.Sent

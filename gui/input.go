@@ -127,9 +127,10 @@ func (g *Game) act(a layout.Action) {
 	case a.Handset:
 		g.toggleHandset(g.focus)
 	case a.Backspace:
-		// The core deletes a digit with the soft key labelled Delete.
-		if n := layout.SoftKeyIndex(g.phones[g.focus].m.Phone.Snapshot(), "Delete"); n > 0 {
-			g.post(g.focus, emulator.PressKey{Key: keypad.F1 + keypad.Key(n-1)})
+		// The core deletes a digit with the soft key whose action is
+		// SoftDelete, whatever its label.
+		if k, ok := g.phones[g.focus].m.Phone.Snapshot().LCD.SoftKey(emulator.SoftDelete); ok {
+			g.post(g.focus, emulator.PressKey{Key: k})
 		}
 	case a.Key != keypad.None:
 		g.post(g.focus, emulator.PressKey{Key: a.Key})

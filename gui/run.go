@@ -166,7 +166,7 @@ func (g *Game) prepare(ctx context.Context, fl *fleet.Fleet) {
 	if !wait("registration", func() bool {
 		for _, m := range fl.Phones {
 			for _, l := range m.Phone.Snapshot().Lines {
-				if l.Registration != emulator.RegRegistered.String() && l.Registration != emulator.RegFailed.String() {
+				if l.Registration != emulator.RegRegistered && l.Registration != emulator.RegFailed {
 					return false
 				}
 			}
@@ -208,7 +208,7 @@ func activeURI(ctx context.Context, log *slog.Logger, u string) {
 	}
 }
 
-func hasCall(m *fleet.Member, state string) bool {
+func hasCall(m *fleet.Member, state emulator.CallState) bool {
 	for _, c := range m.Phone.Snapshot().Calls {
 		if c.State == state {
 			return true

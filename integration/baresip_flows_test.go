@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/internal/peers"
 )
@@ -117,7 +118,7 @@ func TestAttendedTransferToBaresip(t *testing.T) {
 	waitFor(t, "carol talking to baresip", 10*time.Second, func() bool {
 		s := kt.c.Phone.Snapshot()
 		// Refer-To is baresip's Contact: sip:2001-<id>@host
-		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.Contains(s.Calls[0].RemoteURI, "sip:2001")
+		return len(s.Calls) == 1 && s.Calls[0].State == emulator.CallTalking && strings.Contains(s.Calls[0].RemoteURI, "sip:2001")
 	})
 	// baresip 1.0.0 ignores Replaces and keeps the consultation call:
 	// alice ends it herself after the grace time.
@@ -144,7 +145,7 @@ func TestPhoneFollowsREFERFromBaresip(t *testing.T) {
 	waitFor(t, "alice talking to carol", 10*time.Second, func() bool {
 		s := kt.a.Phone.Snapshot()
 		for _, c := range s.Calls {
-			if c.State == "talking" && strings.Contains(c.RemoteURI, "1003@") {
+			if c.State == emulator.CallTalking && strings.Contains(c.RemoteURI, "1003@") {
 				return true
 			}
 		}

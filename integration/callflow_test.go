@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 )
 
@@ -56,7 +57,7 @@ func connect(t *testing.T, from *fleet.Member, to *fleet.Member, toCTI *ctiServe
 	toCTI.waitN(t, "established", n, 5*time.Second)
 	waitForPhone(t, from, "the caller to see the call answered", 5*time.Second, func() bool {
 		for _, c := range from.Phone.Snapshot().Calls {
-			if c.State == "new" || c.State == "calling" || c.State == "ringback" {
+			if c.State == emulator.CallNew || c.State == emulator.CallCalling || c.State == emulator.CallRingback {
 				return false
 			}
 		}
@@ -83,7 +84,7 @@ func callState(m *fleet.Member, i int) string {
 	if i >= len(s.Calls) {
 		return ""
 	}
-	return s.Calls[i].State
+	return s.Calls[i].State.String()
 }
 
 // F_HOLD holds the call (re-INVITE a=sendonly): Hold fires, the far end
@@ -163,7 +164,7 @@ func TestBlindTransferBetweenPhones(t *testing.T) {
 	tr.bCTI.wait(t, "terminated", 5*time.Second)
 	waitForPhone(t, tr.a, "alice talking to carol only", 5*time.Second, func() bool {
 		s := tr.a.Phone.Snapshot()
-		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1003@")
+		return len(s.Calls) == 1 && s.Calls[0].State == emulator.CallTalking && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1003@")
 	})
 }
 
@@ -188,8 +189,8 @@ func TestAttendedTransferBetweenPhones(t *testing.T) {
 	waitForPhone(t, tr.b, "bob to drop out", 10*time.Second, func() bool { return len(tr.b.Phone.Snapshot().Calls) == 0 })
 	waitForPhones(t, []*fleet.Member{tr.a, tr.c}, "alice and carol connected", 10*time.Second, func() bool {
 		sa, sc := tr.a.Phone.Snapshot(), tr.c.Phone.Snapshot()
-		return len(sa.Calls) == 1 && sa.Calls[0].State == "talking" && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&
-			len(sc.Calls) == 1 && sc.Calls[0].State == "talking" && strings.HasPrefix(sc.Calls[0].RemoteURI, "sip:1001@")
+		return len(sa.Calls) == 1 && sa.Calls[0].State == emulator.CallTalking && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&
+			len(sc.Calls) == 1 && sc.Calls[0].State == emulator.CallTalking && strings.HasPrefix(sc.Calls[0].RemoteURI, "sip:1001@")
 	})
 	if n := tr.cCTI.count("missed_call"); n != 0 {
 		t.Errorf("carol counted a missed call")
@@ -224,7 +225,7 @@ func TestThreeWayConferenceBetweenPhones(t *testing.T) {
 	mustActiveURI(t, tr.c, "key=X")
 	waitForPhone(t, tr.a, "alice back to one call", 5*time.Second, func() bool {
 		s := tr.a.Phone.Snapshot()
-		return len(s.Calls) == 1 && s.Calls[0].State == "talking"
+		return len(s.Calls) == 1 && s.Calls[0].State == emulator.CallTalking
 	})
 }
 
@@ -276,8 +277,8 @@ func TestTwoLinesRegisterAndL2Dials(t *testing.T) {
 	a := fl.Phone("alice")
 	cti.waitN(t, "registered", 2, 5*time.Second)
 	bobCTI.wait(t, "registered", 5*time.Second)
-	leds := a.Phone.Snapshot().LCD.LEDs
-	if leds["L1"] != "on" || leds["L2"] != "on" {
+	leds := a.Phone.Snapshot().LCD.LineKeys
+	if len(leds) != 2 || leds[0] != emulator.LEDOn || leds[1] != emulator.LEDOn {
 		t.Fatalf("line LEDs %v", leds)
 	}
 	mustActiveURI(t, a, "key=L2;X;1;0;0;2;OK")
@@ -303,8 +304,8 @@ func TestBLFKeyFollowsTheWatchedExtension(t *testing.T) {
 	mustActiveURI(t, c, "number=1002")
 	bCTI.wait(t, "incoming_call", 5*time.Second)
 	waitForPhone(t, a, "the BLF lamp ringing", 5*time.Second, func() bool { return lamp() == "ringing" })
-	if led := a.Phone.Snapshot().LCD.LEDs["D1"]; led != "blink" {
-		t.Errorf("D1 LED %q while bob rings, want blink", led)
+	if led := a.Phone.Snapshot().LCD.DSSKeys[0]; led != emulator.LEDBlink {
+		t.Errorf("D1 LED %s while bob rings, want blink", led)
 	}
 	mustActiveURI(t, b, "key=OK")
 	waitForPhone(t, a, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
@@ -323,7 +324,7 @@ func blfOnBob(alice *config.Phone) {
 // blfLamp is the lamp of m's D1 ("" when it has no DSS key).
 func blfLamp(m *fleet.Member) string {
 	if d := m.Phone.Snapshot().DSS; len(d) > 0 {
-		return d[0].Lamp
+		return d[0].Lamp.String()
 	}
 	return ""
 }
@@ -366,14 +367,14 @@ func TestRingingBLFKeyPicksUpTheCall(t *testing.T) {
 	// dialog's tags, which come with bob's 180.
 	waitForPhone(t, a, "the BLF key ready to pick up", 5*time.Second, func() bool {
 		d := a.Phone.Snapshot().DSS
-		return len(d) == 1 && d[0].Lamp == "ringing" && d[0].Pickup
+		return len(d) == 1 && d[0].Lamp == emulator.BLFRinging && d[0].Pickup
 	})
 	mustActiveURI(t, a, "key=D1")
 	aCTI.wait(t, "established", 5*time.Second)
 	bCTI.wait(t, "missed_call", 5*time.Second)
 	waitForPhone(t, c, "carol talking to alice", 5*time.Second, func() bool {
 		s := c.Phone.Snapshot()
-		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1001@")
+		return len(s.Calls) == 1 && s.Calls[0].State == emulator.CallTalking && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1001@")
 	})
 	if n := bCTI.count("established"); n != 0 {
 		t.Errorf("bob's phone answered a picked-up call")

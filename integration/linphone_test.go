@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/internal/peers"
 )
@@ -109,6 +110,6 @@ func TestAttendedTransferOfLinphoneTargetEvents(t *testing.T) {
 	waitForPhone(t, lt.desk, "desk drops out", 10*time.Second, func() bool { return len(lt.desk.Phone.Snapshot().Calls) == 0 })
 	waitForPhone(t, lt.carol, "carol talks to linphone", 5*time.Second, func() bool {
 		s := lt.carol.Phone.Snapshot()
-		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:2001@")
+		return len(s.Calls) == 1 && s.Calls[0].State == emulator.CallTalking && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:2001@")
 	})
 }

@@ -41,7 +41,7 @@ func TestMessageWaitingAndMSGKey(t *testing.T) {
 		t.Fatalf("NOTIFY answered %q, %v; want 200", buf[:n], err)
 	}
 	waitForPhone(t, desk, "the MSG LED", 5*time.Second, func() bool {
-		return desk.Phone.Snapshot().LCD.LEDs["MSG"] == emulator.LEDBlink
+		return desk.Phone.Snapshot().LCD.MSG == emulator.LEDBlink
 	})
 	s := desk.Phone.Snapshot()
 	if len(s.Voicemail) != 1 || s.Voicemail[0].New != 2 || s.Voicemail[0].Old != 8 {

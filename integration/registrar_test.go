@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/config"
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/internal/peers"
 	"github.com/phonesim/phonesim/registrar"
@@ -84,7 +85,7 @@ func TestWrongPasswordGivesRegistrationFailed(t *testing.T) {
 		t.Errorf("Registration Failed fired %d times for one failure streak", n)
 	}
 	l := fl.Phones[0].Phone.Snapshot().Lines[0]
-	if l.Registration != "failed" || (l.LastCode != 401 && l.LastCode != 403) {
+	if l.Registration != emulator.RegFailed || (l.LastCode != 401 && l.LastCode != 403) {
 		t.Errorf("line status %+v", l)
 	}
 }
@@ -197,7 +198,7 @@ func TestCallerHangsUpWhileRingingSendsCancel(t *testing.T) {
 	in := bobCTI.wait(t, "incoming_call", 5*time.Second)
 	waitForPhone(t, a, "ringback at alice", 5*time.Second, func() bool {
 		s := a.Phone.Snapshot()
-		return len(s.Calls) == 1 && s.Calls[0].State == "ringback"
+		return len(s.Calls) == 1 && s.Calls[0].State == emulator.CallRingback
 	})
 	mustActiveURI(t, a, "key=X")
 	missed := bobCTI.wait(t, "missed_call", 5*time.Second)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 )
 
@@ -76,7 +77,7 @@ func TestXOnTheConsultationCallResumesTheHeldCall(t *testing.T) {
 	tr.bCTI.wait(t, "unhold", 5*time.Second)
 	waitForPhone(t, tr.b, "bob talking to alice again", 5*time.Second, func() bool {
 		s := tr.b.Phone.Snapshot()
-		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1001@")
+		return len(s.Calls) == 1 && s.Calls[0].State == emulator.CallTalking && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1001@")
 	})
 	if n := tr.bCTI.count("transfer_call"); n != 0 {
 		t.Errorf("a cancelled transfer fired Transfer Call")
@@ -89,7 +90,7 @@ func waitForAliceAndCarol(t *testing.T, tr *trio) {
 	waitForPhone(t, tr.b, "bob to drop out", 10*time.Second, func() bool { return len(tr.b.Phone.Snapshot().Calls) == 0 })
 	waitForPhones(t, []*fleet.Member{tr.a, tr.c}, "alice and carol connected", 10*time.Second, func() bool {
 		sa, sc := tr.a.Phone.Snapshot(), tr.c.Phone.Snapshot()
-		return len(sa.Calls) == 1 && sa.Calls[0].State == "talking" && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&
-			len(sc.Calls) == 1 && sc.Calls[0].State == "talking" && strings.HasPrefix(sc.Calls[0].RemoteURI, "sip:1001@")
+		return len(sa.Calls) == 1 && sa.Calls[0].State == emulator.CallTalking && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&
+			len(sc.Calls) == 1 && sc.Calls[0].State == emulator.CallTalking && strings.HasPrefix(sc.Calls[0].RemoteURI, "sip:1001@")
 	})
 }

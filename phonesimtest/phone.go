@@ -185,7 +185,7 @@ func Keys(list []Received) string {
 // allLinesSettled: every line registered or failed at least once.
 func allLinesSettled(s emulator.Snapshot) bool {
 	for _, l := range s.Lines {
-		if l.Registration == "registering" || l.Registration == "unregistered" {
+		if l.Registration == emulator.RegRegistering || l.Registration == emulator.RegUnregistered {
 			return false
 		}
 	}

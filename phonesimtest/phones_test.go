@@ -23,7 +23,7 @@ func TestTwoDemosOnFreePorts(t *testing.T) {
 			t.Errorf("alice on the demo's fixed port %s", addr)
 		}
 		for _, p := range ps.List() {
-			if got := p.Snapshot().Lines[0].Registration; got != "registered" {
+			if got := p.Snapshot().Lines[0].Registration; got != emulator.RegRegistered {
 				t.Errorf("%s: line 1 %s", p.Name(), got)
 			}
 		}

@@ -64,12 +64,12 @@ func (p *parse) check(key, want string, l int) (StateCheck, bool) {
 	}
 	switch key {
 	case "hook":
-		if want != "on" && want != "off" {
+		var hook emulator.Hook
+		if hook.UnmarshalText([]byte(want+"_hook")) != nil {
 			return bad("on or off")
 		}
 		c.test = func(s emulator.Snapshot) (string, bool) {
-			got := strings.TrimSuffix(s.Hook, "_hook")
-			return got, got == want
+			return strings.TrimSuffix(s.Hook.String(), "_hook"), s.Hook == hook
 		}
 	case "dnd", "busy", "muted":
 		b, ok := parseBool(want)
@@ -82,17 +82,19 @@ func (p *parse) check(key, want string, l int) (StateCheck, bool) {
 			return strconv.FormatBool(got), got == b
 		}
 	case "call":
-		states := []string{emulator.CallCalling, emulator.CallRingback, emulator.CallRinging, emulator.CallTalking, emulator.CallHeld, emulator.CallConf}
-		if !slices.Contains(states, want) {
-			return bad(strings.Join(states, ", "))
+		var state emulator.CallState
+		if state.UnmarshalText([]byte(want)) != nil || state == emulator.CallNew || state == emulator.CallEnded {
+			return bad("calling, ringback, ringing, talking, held or conference")
 		}
 		c.What = "a call"
 		c.test = func(s emulator.Snapshot) (string, bool) {
 			got := make([]string, len(s.Calls))
+			found := false
 			for i, call := range s.Calls {
-				got[i] = call.State
+				got[i] = call.State.String()
+				found = found || call.State == state
 			}
-			return "calls [" + strings.Join(got, " ") + "]", slices.Contains(got, want)
+			return "calls [" + strings.Join(got, " ") + "]", found
 		}
 	case "calls", "volume":
 		n, err := strconv.Atoi(want)
@@ -154,13 +156,14 @@ func (p *parse) subCheck(group, key string, v ast.Node, l int) (StateCheck, bool
 			p.errf(l, "expect_state.line: %q: want L1-L8", key)
 			return c, false
 		}
-		if !slices.Contains([]string{"registered", "registering", "unregistered", "failed"}, want) {
+		var reg emulator.RegState
+		if reg.UnmarshalText([]byte(want)) != nil {
 			return bad("registered, registering, unregistered or failed")
 		}
 		c.test = func(s emulator.Snapshot) (string, bool) {
 			for _, ls := range s.Lines {
 				if ls.Line == n {
-					return ls.Registration, ls.Registration == want
+					return ls.Registration.String(), ls.Registration == reg
 				}
 			}
 			return "no such line", false
@@ -181,15 +184,17 @@ func (p *parse) subCheck(group, key string, v ast.Node, l int) (StateCheck, bool
 			return f.Target, !off && f.Target == want
 		}
 	case "led":
-		if !slices.Contains([]string{emulator.LEDOn, emulator.LEDOff, emulator.LEDBlink}, want) {
+		if _, ok := (emulator.LCD{}).LED(key); !ok {
+			p.errf(l, "expect_state.led: %q: want L1-L8, D1-D10, MSG, DND or HEADSET", key)
+			return c, false
+		}
+		var led emulator.LED
+		if led.UnmarshalText([]byte(want)) != nil {
 			return bad("on, off or blink")
 		}
 		c.test = func(s emulator.Snapshot) (string, bool) {
-			got := s.LCD.LEDs[key]
-			if got == "" {
-				got = emulator.LEDOff
-			}
-			return got, got == want
+			got, _ := s.LCD.LED(key)
+			return got.String(), got == led
 		}
 	case "lamp":
 		n, err := strconv.Atoi(strings.TrimPrefix(key, "D"))
@@ -197,13 +202,14 @@ func (p *parse) subCheck(group, key string, v ast.Node, l int) (StateCheck, bool
 			p.errf(l, "expect_state.lamp: %q: want D1-D10", key)
 			return c, false
 		}
-		if !slices.Contains([]string{"idle", "ringing", "busy"}, want) {
+		var lamp emulator.BLFLamp
+		if lamp.UnmarshalText([]byte(want)) != nil || lamp == emulator.BLFNone {
 			return bad("idle, ringing or busy")
 		}
 		c.test = func(s emulator.Snapshot) (string, bool) {
 			for _, d := range s.DSS {
 				if d.Key == n {
-					return d.Lamp, d.Lamp == want
+					return d.Lamp.String(), d.Lamp == lamp
 				}
 			}
 			return "not programmed", false

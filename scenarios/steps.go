@@ -144,7 +144,7 @@ func (r *runner) press(ctx context.Context, p *phonesimtest.Phone, want int, key
 // idle phone back on hook). Asking for the hook state the phone is
 // already in fails: a handset cannot be lifted twice.
 func (r *runner) hook(ctx context.Context, p *phonesimtest.Phone, st Step) *Failure {
-	cur := strings.TrimSuffix(p.Snapshot().Hook, "_hook")
+	cur := strings.TrimSuffix(p.Snapshot().Hook.String(), "_hook")
 	if cur == st.Hook {
 		return &Failure{Expected: "the phone " + map[string]string{"off": "on", "on": "off"}[st.Hook] + " hook", Got: "already " + cur + " hook"}
 	}

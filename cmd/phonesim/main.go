@@ -166,7 +166,7 @@ func nameOr(s, def string) string {
 func lineStates(m *fleet.Member) string {
 	var parts []string
 	for _, l := range m.Phone.Snapshot().Lines {
-		st := l.Registration
+		st := l.Registration.String()
 		if l.LastCode != 0 && st == "failed" {
 			st += fmt.Sprintf(" (%d %s)", l.LastCode, l.LastError)
 		} else if l.LastError != "" && st == "failed" {

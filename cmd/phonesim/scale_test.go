@@ -194,7 +194,7 @@ phones:
 	for {
 		got := map[string]string{}
 		for _, m := range fl.Phones {
-			got[m.Config.Name] = m.Phone.Snapshot().Lines[0].Registration
+			got[m.Config.Name] = m.Phone.Snapshot().Lines[0].Registration.String()
 		}
 		if fmt.Sprint(got) == fmt.Sprint(want) {
 			break

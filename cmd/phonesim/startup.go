@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 )
 
@@ -52,9 +53,9 @@ func (s *startup) tally() tally {
 		for _, l := range m.Phone.Snapshot().Lines {
 			t.lines++
 			switch l.Registration {
-			case "registered":
+			case emulator.RegRegistered:
 				t.registered++
-			case "failed":
+			case emulator.RegFailed:
 				t.failed++
 			}
 		}

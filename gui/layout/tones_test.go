@@ -10,9 +10,9 @@ func TestTones(t *testing.T) {
 	idle := emulator.Snapshot{Hook: emulator.HookOn}
 	offHook := emulator.Snapshot{Hook: emulator.HookOff}
 	typing := emulator.Snapshot{Hook: emulator.HookOff, Dialing: "10"}
-	ringing := emulator.Snapshot{Calls: []emulator.CallStatus{{State: "ringing"}}}
-	waiting := emulator.Snapshot{Hook: emulator.HookOff, Calls: []emulator.CallStatus{{State: "talking"}, {State: "ringing"}}}
-	out := emulator.Snapshot{Hook: emulator.HookOff, Calls: []emulator.CallStatus{{State: "ringback"}}}
+	ringing := emulator.Snapshot{Calls: []emulator.CallStatus{{State: emulator.CallRinging}}}
+	waiting := emulator.Snapshot{Hook: emulator.HookOff, Calls: []emulator.CallStatus{{State: emulator.CallTalking}, {State: emulator.CallRinging}}}
+	out := emulator.Snapshot{Hook: emulator.HookOff, Calls: []emulator.CallStatus{{State: emulator.CallRingback}}}
 	for _, c := range []struct {
 		name  string
 		snaps []emulator.Snapshot

@@ -3,16 +3,15 @@ package layout
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/keypad"
 )
 
-// This file is the one place that reads the core's string vocabulary
-// (snapshot LED map keys "L1", "D3", "MSG", call states "ringing", lamp
-// names "busy"); when the snapshot becomes typed, only this file changes.
+// This file turns the core's typed snapshot (emulator.CallState, RegState,
+// Hook, AudioPath, the LCD's LED fields) into what the screen draws: lamp
+// colours and blink rates, the status bar, the LCD text.
 
 // Color of a lamp. Line keys have two-colour LEDs (red and green; both
 // together show amber).
@@ -25,8 +24,8 @@ const (
 	Amber
 )
 
-// Blink rates, as Yealink T4x LEDs: fast 200 ms for ringing, slow 1 s for
-// held.
+// Blink periods of emulator.BlinkFast and BlinkSlow, as Yealink T4x LEDs:
+// fast 200 ms for ringing, slow 1 s for held.
 const (
 	Steady = 0
 	Fast   = 200 * time.Millisecond
@@ -50,59 +49,32 @@ func (l Lamp) Lit(t time.Time) bool {
 	return (t.UnixMilli()/l.Blink.Milliseconds())%2 == 0
 }
 
-// LineLamp is line key n's LED, per Yealink T4x "Line key LED" (solid
-// green in conversation, fast-flashing green ringing, slow-flashing green
-// held) with what the issue asks a screen to tell apart: registered and
-// idle is steady green, a call (dialling, ringing out, talking) steady red
-// ("busy"), a held call slow-flashing red, an incoming call fast-flashing
-// green, a failed registration amber, no account dark.
+// LineLamp is line key n's LED as the core colours it
+// (emulator.LineLampOf: registered green, ringing green fast, a call red,
+// held red slow, failed amber, no account dark).
 func LineLamp(s emulator.Snapshot, n int) Lamp {
-	var l Lamp
-	for _, ln := range s.Lines {
-		if ln.Line != n {
-			continue
-		}
-		switch ln.Registration {
-		case emulator.RegRegistered.String():
-			l = Lamp{Color: Green}
-		case emulator.RegFailed.String():
-			l = Lamp{Color: Amber}
-		}
+	if n < 1 || n > len(s.LCD.LineLamps) {
+		return Lamp{}
 	}
-	for _, c := range s.Calls {
-		if c.Line != n {
-			continue
-		}
-		switch c.State {
-		case emulator.CallRinging:
-			return Lamp{Color: Green, Blink: Fast}
-		case emulator.CallHeld:
-			l = Lamp{Color: Red, Blink: Slow}
-		case emulator.CallEnded:
-		default:
-			l = Lamp{Color: Red}
-		}
-	}
-	return l
+	return lampOf(s.LCD.LineLamps[n-1])
 }
 
-// DSSLamp is DSS key n's lamp: a BLF key shows the watched extension as
-// Yealink T4x "Line key LED (configured as BLF key)": idle steady green,
-// ringing fast-flashing red, busy steady red. Other keys are dark.
+// DSSLamp is DSS key n's lamp as the core colours it (emulator.DSSLampOf:
+// BLF idle green, ringing red fast, busy red; other keys dark).
 func DSSLamp(s emulator.Snapshot, n int) Lamp {
-	for _, d := range s.DSS {
-		if d.Key != n || d.Kind != emulator.DSSBLF {
-			continue
-		}
-		switch d.Lamp {
-		case "ringing":
-			return Lamp{Color: Red, Blink: Fast}
-		case "busy":
-			return Lamp{Color: Red}
-		}
-		return Lamp{Color: Green}
+	if n < 1 || n > len(s.LCD.DSSLamps) {
+		return Lamp{}
 	}
-	return Lamp{}
+	return lampOf(s.LCD.DSSLamps[n-1])
+}
+
+// lampOf draws a core lamp: its colour, and its blink rate as a period.
+func lampOf(l emulator.Lamp) Lamp {
+	out := Lamp{Color: map[emulator.LampColor]Color{emulator.LampGreen: Green, emulator.LampRed: Red, emulator.LampAmber: Amber}[l.Color]}
+	if out.Color != Dark {
+		out.Blink = map[emulator.LampBlink]time.Duration{emulator.BlinkFast: Fast, emulator.BlinkSlow: Slow}[l.Blink]
+	}
+	return out
 }
 
 // DSSLabel is the text beside DSS key n: its label, else its value.
@@ -124,11 +96,11 @@ func DSSLabel(s emulator.Snapshot, n int) string {
 func KeyLamp(s emulator.Snapshot, k keypad.Key) Lamp {
 	switch k {
 	case keypad.Msg:
-		if s.LCD.LEDs["MSG"] == emulator.LEDBlink {
+		if s.LCD.MSG == emulator.LEDBlink {
 			return Lamp{Color: Red, Blink: Slow}
 		}
 	case keypad.Headset:
-		if s.LCD.LEDs["HEADSET"] == emulator.LEDOn {
+		if s.LCD.Headset == emulator.LEDOn {
 			return Lamp{Color: Green}
 		}
 	case keypad.Speaker:
@@ -173,9 +145,9 @@ func StatusOf(s emulator.Snapshot, now time.Time) Status {
 		if l.Line == s.Selected {
 			st.Line = "L" + strconv.Itoa(l.Line) + " " + l.User
 			switch l.Registration {
-			case emulator.RegRegistered.String():
+			case emulator.RegRegistered:
 				st.LineState = Green
-			case emulator.RegFailed.String():
+			case emulator.RegFailed:
 				st.LineState = Amber
 			}
 		}
@@ -218,18 +190,6 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
 	}
 	return fmt.Sprintf("%02d:%02d", m, sec)
-}
-
-// SoftKeyIndex is the soft key (1–4) whose label is label, or 0. The GUI
-// uses it for Backspace ("Delete"), the one keyboard key that acts through
-// a label.
-func SoftKeyIndex(s emulator.Snapshot, label string) int {
-	for i, l := range s.LCD.SoftKeys {
-		if strings.EqualFold(l, label) {
-			return i + 1
-		}
-	}
-	return 0
 }
 
 // Period is how often the picture of a phone changes with time alone:
