@@ -226,11 +226,12 @@ func TestOpenFileLimit(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	// Nothing was bound: the shared HTTP port is still free.
-	if ln, err := net.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", httpPort)); err != nil {
-		t.Errorf("the HTTP port is taken after the refusal: %v", err)
-	} else {
-		ln.Close()
+	// Nothing started: the refusal is all it printed (a bound phone or
+	// registrar logs and prints its banner). Probing the port afterwards
+	// proves nothing, as the process has exited, and races other tests
+	// for ephemeral ports.
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 1 {
+		t.Errorf("refused with %d lines, want the one refusal:\n%s", len(lines), out)
 	}
 
 	// Soft limit low, hard limit high enough: the fleet runs (Go itself
