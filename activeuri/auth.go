@@ -41,6 +41,15 @@ var loginHTML string
 
 var loginTemplate = template.Must(template.New("login").Parse(loginHTML))
 
+var lockedOutTemplate = template.Must(template.New("locked").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Locked out</title></head>
+<body style="font-family:sans-serif;margin:3em auto;max-width:28em">
+<h1 id="locked-out">Locked out</h1>
+<p>Too many failed logins from {{.Client}}. Try again in {{.Seconds}} seconds.</p>
+</body></html>
+`))
+
 // Realm is the Basic realm of every challenge.
 const Realm = "phonesim"
 
@@ -230,7 +239,7 @@ func (a *authenticator) succeeded(ip netip.Addr) {
 // checkAuth lets the request through (true) or answers 401/403 (false).
 func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request, client netip.Addr) bool {
 	if wait, locked := s.auth.lockedOut(client); locked {
-		writeLockedOut(w, client, wait)
+		writeLockedOut(w, r, client, wait)
 		return false
 	}
 	if s.auth.validSession(r) {
@@ -247,7 +256,7 @@ func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request, client netip.
 	}
 	s.log.Info("wrong Basic credentials", "client", r.RemoteAddr, "path", r.URL.Path)
 	if wait, locked := s.auth.failed(client); locked {
-		writeLockedOut(w, client, wait)
+		writeLockedOut(w, r, client, wait)
 		return false
 	}
 	s.writeLoginForm(w, r, http.StatusUnauthorized, requestedPath(r), "Wrong user name or password.")
@@ -262,9 +271,24 @@ func requestedPath(r *http.Request) string {
 	return safeNext(r.URL.RequestURI())
 }
 
-func writeLockedOut(w http.ResponseWriter, client netip.Addr, wait time.Duration) {
+func writeLockedOut(w http.ResponseWriter, r *http.Request, client netip.Addr, wait time.Duration) {
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		// A browser gets a page that says what happened, as a desk
+		// phone's web UI does after too many wrong passwords.
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		h.Set("X-Frame-Options", "DENY")
+		w.WriteHeader(http.StatusForbidden)
+		_ = lockedOutTemplate.Execute(w, struct {
+			Client  string
+			Seconds int
+		}{client.String(), secs})
+		return
+	}
 	httpError(w, http.StatusForbidden, "too many failed logins from %s: locked out, try again in %ds", client, secs)
 }
 
@@ -302,7 +326,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	client := clientAddr(r)
 	if wait, locked := s.auth.lockedOut(client); locked {
-		writeLockedOut(w, client, wait)
+		writeLockedOut(w, r, client, wait)
 		return
 	}
 	form, err := readLoginForm(w, r)
@@ -314,7 +338,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.auth.credentialsOK(form.Get("user"), form.Get("password")) {
 		s.log.Info("wrong login", "client", r.RemoteAddr)
 		if wait, locked := s.auth.failed(client); locked {
-			writeLockedOut(w, client, wait)
+			writeLockedOut(w, r, client, wait)
 			return
 		}
 		s.writeLoginForm(w, r, http.StatusUnauthorized, next, "Wrong user name or password.")

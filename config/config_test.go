@@ -442,3 +442,18 @@ func TestCallLimitValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestActiveURIAllowList(t *testing.T) {
+	base := "phones:\n  - name: p1\n    ip: 127.0.0.1\n    sip_port: 5061\n    http_port: 8081\n    lines: [{user: \"1001\", server: \"127.0.0.1:5060\"}]\n"
+	f, err := Parse("t.yaml", []byte(base+"    active_uri: {allow: [127.0.0.1, 10.0.0.0/8]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Phones[0].ActiveURI; !got.On() || len(got.Allow) != 2 {
+		t.Errorf("active_uri = %+v, want on with two entries", got)
+	}
+	_, err = Parse("t.yaml", []byte(base+"    active_uri: {enabled: false, allow: [not-an-ip]}\n"))
+	if err == nil || !strings.Contains(err.Error(), `"not-an-ip" is not an address`) || !strings.Contains(err.Error(), "active_uri.allow") {
+		t.Errorf("bad entry: err = %v, want it named with its path", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -51,8 +52,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "validate the configuration and exit")
 	version := fs.Bool("version", false, "print the version and exit")
 	events := fs.String("events", "auto", "print every phone's events on stdout as they happen: on, off, or auto (on for the demo)")
+	stateDir := fs.String("state-dir", "", "`dir` for each phone's state file (what its web pages changed; default: beside --config, none for the demo)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if *stateDir == "" && *cfgPath != "" {
+		*stateDir = filepath.Dir(*cfgPath)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "phonesim: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
@@ -94,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log})
+	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log, StateDir: *stateDir})
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
