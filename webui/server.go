@@ -161,7 +161,7 @@ func (s *Server) csrfToken(r *http.Request) string {
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"ms": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"ms":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"join": strings.Join,
 	"add1": func(i int) int { return i + 1 },
 	"ts": func(t time.Time) string {
