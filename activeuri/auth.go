@@ -292,13 +292,27 @@ func writeLockedOut(w http.ResponseWriter, r *http.Request, client netip.Addr, w
 	httpError(w, http.StatusForbidden, "too many failed logins from %s: locked out, try again in %ds", client, secs)
 }
 
+// challenge is the WWW-Authenticate of a 401. A browser navigating to a
+// page (Sec-Fetch-Mode: navigate, sent by every current browser) gets a
+// challenge of the form scheme, which it does not know and so shows the
+// login form in the body instead of its Basic password dialog (headless
+// browsers cannot answer that dialog at all). CTI software and scripts
+// get Basic, as RFC 7617 clients expect; both are valid challenges
+// (RFC 9110 §11.6.1).
+func challenge(r *http.Request) string {
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+		return `Form realm="` + Realm + `"`
+	}
+	return `Basic realm="` + Realm + `"`
+}
+
 type loginPage struct{ Name, Next, Message string }
 
 // writeLoginForm answers code (401, or 200 for GET /login) with the form.
 func (s *Server) writeLoginForm(w http.ResponseWriter, r *http.Request, code int, next, msg string) {
 	h := w.Header()
 	if code == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+		h.Set("WWW-Authenticate", challenge(r))
 	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
