@@ -138,3 +138,25 @@ func TestKill9DuringSaves(t *testing.T) {
 		}
 	}
 }
+
+// A state file edited by hand is outside input: any content gives a
+// clear error or settings that apply, never a panic.
+func FuzzStateFile(f *testing.F) {
+	f.Add([]byte(`{"action_url":{"incoming_call":"http://127.0.0.1/x?id=$call_id"},"dnd":true}`))
+	f.Add([]byte(`{"active_uri":{"Enabled":false,"Allow":["10.0.0.0/8"]},"forward":{"Always":"1003"}}`))
+	f.Add([]byte(`{"action_url":{"nope":"x"}}`))
+	f.Add([]byte(`[]`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "p.state.json")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, s, err := webui.OpenStore(path)
+		if err != nil {
+			return
+		}
+		var p config.Phone
+		_, _ = s.Apply(&p)
+	})
+}
