@@ -381,3 +381,32 @@ func TestBrowserFeaturesSurviveRestart(t *testing.T) {
 		t.Errorf("Features page after restart: no-answer %q s, DND %v", secs, dnd)
 	}
 }
+
+// TestScreenshotActionURLPage is make screenshot's capture of the Action
+// URL page for the README; it runs only when PHONESIM_SCREENSHOT names the
+// PNG to write.
+func TestScreenshotActionURLPage(t *testing.T) {
+	out := os.Getenv("PHONESIM_SCREENSHOT")
+	if out == "" {
+		t.Skip("PHONESIM_SCREENSHOT not set: make screenshot sets it to docs/actionurl.png")
+	}
+	cti := newCTIServer(t)
+	ps := startDemo(t, "")
+	alice := ps.Phone("alice")
+	ctx := browser(t)
+	login(t, ctx, webBase(alice), "admin")
+	var png []byte
+	run(t, ctx, "capture",
+		chromedp.Navigate(webBase(alice)+"/actionurl"),
+		chromedp.SetValue(`#url-incoming_call`, "http://cti.example/incoming?id=$call_id&from=$remote"),
+		chromedp.SetValue(`#url-established`, "http://cti.example/answered?id=$call_id"),
+		chromedp.SetValue(`#url-terminated`, cti.URL+"/ended?id=$call_id"),
+		chromedp.Click(`button[name=event][value=terminated]`),
+		chromedp.WaitVisible(`#test-terminated`),
+		chromedp.FullScreenshot(&png, 100), // 100: PNG,
+	)
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d bytes)", out, len(png))
+}
