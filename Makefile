@@ -18,7 +18,7 @@ SCENARIOS ?= $(wildcard scenarios/*.yaml)
 all: lint test
 
 help:
-	@echo "make deps    install sipp, kamailio, baresip (as root, Debian) and Go modules"
+	@echo "make deps    install sipp, kamailio, baresip, linphone (as root, Debian) and Go modules"
 	@echo "make build   build $(BIN)"
 	@echo "make run     build and run the demo ($(BIN) without arguments)"
 	@echo "make test    go vet, then all tests with -race, then make scenarios"
@@ -60,6 +60,8 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(BENCH_PKGS)
 	$(GO) run ./cmd/phonesim-bench -out bin/benchmarks.md
+	$(GO) run ./cmd/phonesim-bench -fleet 10000 -out bin/fleet-bench.md
+	$(GO) run ./cmd/phonesim-bench -callrate 200 -callsecs 60 -out bin/callrate-bench.md
 
 # Every .go file outside testdata (including files behind build tags that
 # `go list` would leave out).

@@ -76,6 +76,7 @@ type Sender struct {
 	templates atomic.Pointer[map[emulator.EventType]*Template] // replaced whole by SetURLs
 	log       *slog.Logger
 	stats     *stats
+	queueStats
 
 	mu       sync.Mutex
 	closed   bool
@@ -83,12 +84,13 @@ type Sender struct {
 	attached map[int]*attachment
 
 	// At shutdown (BeginShutdown, shutdown.go) a stuck device's events
-	// are dropped, not sent; dropped counts them.
-	dropped      atomic.Uint64
-	dropLogged   atomic.Bool
-	shutdownOnce sync.Once
-	graceOver    atomic.Bool
-	grace        time.Duration // set by BeginShutdown, before graceOver
+	// are dropped, not sent: counted in shutdownDropped and, with the
+	// queue's drops, in queueStats.dropped.
+	shutdownDropped atomic.Uint64
+	dropLogged      atomic.Bool
+	shutdownOnce    sync.Once
+	graceOver       atomic.Bool
+	grace           time.Duration // set by BeginShutdown, before graceOver
 }
 
 // NewSender parses every configured URL; an error names the event and the
@@ -196,7 +198,8 @@ type attachment struct {
 
 	mu       sync.Mutex
 	detached bool
-	inFlight sync.WaitGroup
+	q        queue          // events waiting, guarded by mu (queue.go)
+	inFlight sync.WaitGroup // the queue's drain
 	once     sync.Once
 
 	sending  atomic.Bool // a GET is under way
@@ -227,29 +230,19 @@ func (s *Sender) Attach(d emulator.Device) (detach func()) {
 	return a.detach
 }
 
-// handle runs on the device's subscriber goroutine, one event at a time.
+// handle runs on the device's subscriber goroutine, one event at a time:
+// it queues the event (queue.go), so a slow server never holds the
+// device's events back unboundedly.
 func (a *attachment) handle(ev emulator.Event) {
 	t := (*a.s.templates.Load())[ev.Type]
 	if t == nil {
 		return
 	}
 	if a.dropping.Load() {
-		a.s.dropped.Add(1)
+		a.s.dropAtShutdown(1)
 		return
 	}
-	a.mu.Lock()
-	if a.detached {
-		a.mu.Unlock()
-		return
-	}
-	a.inFlight.Add(1)
-	a.mu.Unlock()
-	defer a.inFlight.Done()
-	a.sending.Store(true)
-	defer a.sending.Store(false)
-	begun := time.Now()
-	a.s.send(a.ctx, t, ev)
-	a.s.afterShutdownSend(a, time.Since(begun))
+	a.enqueue(t, ev)
 }
 
 func (a *attachment) detach() {
@@ -301,6 +294,7 @@ func (s *Sender) send(ctx context.Context, t *Template, ev emulator.Event) {
 	start := time.Now()
 	status, err := s.get(ctx, s.client(ev.Vars.IP), target, userAgent(s.cfg.Version, ev.Vars))
 	result := classify(ctx, err)
+	observeLatency(result, time.Since(start))
 	s.observe(ev, target, start, status, result, err) // before the count: counted means observed
 	s.stats.record(ev.Phone, ev.Type, result, err)
 	log := s.log.With("phone", ev.Phone, "event", ev.Type.String(), "seq", ev.Seq, "url", redact(target))

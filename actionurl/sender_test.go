@@ -92,6 +92,7 @@ func TestSenderSendsConfiguredEventsOnly(t *testing.T) {
 	d.emitAll(emulator.Vars{IP: "192.168.20.134", CallID: "c1"}, emulator.EventOutgoingCall, emulator.EventEstablished)
 	d.emitAll(emulator.Vars{IP: "192.168.20.134", CallID: "c1"}, emulator.EventTerminated, emulator.EventBusyToIdle, emulator.EventOnHook)
 	d.close() // waits until the subscriber has handled every event
+	flush(t, s)
 
 	got := srv.requests()
 	if len(got) != 2 {
@@ -377,6 +378,7 @@ func TestSenderDetach(t *testing.T) {
 	d2.emitAll(emulator.Vars{MAC: "two"}, emulator.EventDNDOn)
 	d1.close()
 	d2.close()
+	flush(t, s)
 	var macs []string
 	for _, r := range srv.requests() {
 		macs = append(macs, r.Query["mac"][0])
@@ -438,6 +440,7 @@ func TestSenderCustomClient(t *testing.T) {
 	s.Attach(d)
 	d.emitAll(idleVars, emulator.EventDNDOn)
 	d.close()
+	flush(t, s)
 	mu.Lock()
 	defer mu.Unlock()
 	if got != "acme" {

@@ -44,12 +44,15 @@ func (s *Sender) afterShutdownSend(a *attachment, took time.Duration) {
 	}
 }
 
-// Dropped is how many events were dropped unsent at shutdown.
-func (s *Sender) Dropped() uint64 { return s.dropped.Load() }
+// dropAtShutdown counts n events of a stuck device dropped unsent.
+func (s *Sender) dropAtShutdown(n int) {
+	s.shutdownDropped.Add(uint64(n))
+	s.dropped.Add(uint64(n))
+}
 
-// logDropped reports the drop, once: Close calls it.
+// logDropped reports the shutdown's drop, once: Close calls it.
 func (s *Sender) logDropped() {
-	if n := s.dropped.Load(); n > 0 && !s.dropLogged.Swap(true) {
+	if n := s.shutdownDropped.Load(); n > 0 && !s.dropLogged.Swap(true) {
 		s.log.Warn("action URLs dropped at shutdown: the CTI server did not take them in time", "dropped", n, "grace", ShutdownGrace)
 	}
 }

@@ -31,13 +31,15 @@ type recordingDevice struct {
 	doFn    func(ctx context.Context, in emulator.Input) error
 	subs    map[int]func(emulator.Event)
 	nextSub int
+	subsSet chan struct{} // closed and replaced when subs changes
 }
 
 func newRecordingDevice() *recordingDevice {
 	return &recordingDevice{
 		snap: emulator.Snapshot{Identity: emulator.Identity{Name: "rec1", MAC: "00a859000001",
 			IP: "127.0.0.1", Model: "X4U", Firmware: "2.12.0"}},
-		subs: map[int]func(emulator.Event){},
+		subs:    map[int]func(emulator.Event){},
+		subsSet: make(chan struct{}),
 	}
 }
 
@@ -70,9 +72,11 @@ func (d *recordingDevice) Subscribe(fn func(emulator.Event)) func() {
 	id := d.nextSub
 	d.nextSub++
 	d.subs[id] = fn
+	d.subsChanged()
 	return func() {
 		d.mu.Lock()
 		delete(d.subs, id)
+		d.subsChanged()
 		d.mu.Unlock()
 	}
 }
@@ -93,6 +97,32 @@ func (d *recordingDevice) subscribers() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.subs)
+}
+
+// subsChanged wakes waitSubscribers; d.mu is held.
+func (d *recordingDevice) subsChanged() {
+	close(d.subsSet)
+	d.subsSet = make(chan struct{})
+}
+
+// waitSubscribers waits until d has n subscribers, woken by each
+// Subscribe and cancel; it fails the test after 5 s.
+func (d *recordingDevice) waitSubscribers(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		d.mu.Lock()
+		got, changed := len(d.subs), d.subsSet
+		d.mu.Unlock()
+		if got == n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%d event subscribers after 5 s, want %d", got, n)
+		}
+	}
 }
 
 func (d *recordingDevice) setDo(fn func(ctx context.Context, in emulator.Input) error) {
@@ -222,17 +252,5 @@ func wantContains(t *testing.T, what, got string, wants ...string) {
 		if !strings.Contains(got, w) {
 			t.Errorf("%s = %q, want it to contain %q", what, got, w)
 		}
-	}
-}
-
-// eventually polls cond until it holds or 5 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

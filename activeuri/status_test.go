@@ -224,7 +224,7 @@ func TestEventsStream(t *testing.T) {
 		t.Fatalf("%d subscribers, want 1", n)
 	}
 	cancel()
-	eventually(t, "the stream to unsubscribe", func() bool { return dev.subscribers() == 0 })
+	dev.waitSubscribers(t, 0)
 }
 
 func TestEventsStreamEndsOnClose(t *testing.T) {
@@ -238,7 +238,7 @@ func TestEventsStreamEndsOnClose(t *testing.T) {
 	if r.sc.Scan() {
 		t.Fatalf("stream goes on after close: %q", r.sc.Text())
 	}
-	eventually(t, "the stream to unsubscribe", func() bool { return dev.subscribers() == 0 })
+	dev.waitSubscribers(t, 0)
 }
 
 // stalledWriter is a ResponseWriter whose Write blocks while stalled, to
@@ -280,7 +280,7 @@ func TestEventsSlowClientIsCut(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); s.ServeHTTP(w, req) }()
 
-	eventually(t, "the subscription", func() bool { return dev.subscribers() == 1 })
+	dev.waitSubscribers(t, 1)
 	// The handler takes one event and stalls writing it; 256 more fill the
 	// queue; the rest overflow. emit must never block the phone.
 	for i := range eventBuffer + 50 {

@@ -39,8 +39,12 @@ type File struct {
 	ActionURLTimeout time.Duration `yaml:"action_url_timeout,omitempty"`
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `yaml:"log_level,omitempty"`
-	// Phones are the emulated phones, at least one.
+	// Phones are the emulated phones. After Parse they include the
+	// phones the fleet blocks generate, after the listed ones.
 	Phones []Phone `yaml:"phones"`
+	// Fleet are blocks of phones generated from a template (fleet.go);
+	// Parse expands them into Phones and empties this list.
+	Fleet []FleetBlock `yaml:"fleet,omitempty"`
 }
 
 // Registrar is the embedded registrar (and proxy) phonesim can run.
@@ -51,6 +55,9 @@ type Registrar struct {
 	Users map[string]string `yaml:"users"`
 	// Realm is the digest realm (default "phonesim").
 	Realm string `yaml:"realm,omitempty"`
+	// Accounts generate users as fleet blocks do, for a registrar whose
+	// phones run in other processes; Parse adds them to Users.
+	Accounts []Accounts `yaml:"accounts,omitempty"`
 }
 
 // Phone is one emulated desk phone.
@@ -105,6 +112,8 @@ type Phone struct {
 	// ActiveURI is the Active URI switch and client allow-list (also on
 	// the phone's web page Active URI).
 	ActiveURI ActiveURI `yaml:"active_uri,omitempty"`
+	// Origin is the fleet block the phone was generated from, if any.
+	Origin Origin `yaml:"-"`
 }
 
 // ActiveURI turns Active URI commands on or off and limits the clients
@@ -167,6 +176,9 @@ type Line struct {
 	AutoAnswer bool   `yaml:"auto_answer,omitempty"`
 	// Transport is "udp" (default) or "tcp".
 	Transport string `yaml:"transport,omitempty"`
+	// AutoAnswerDelay is how long an auto-answering line rings before it
+	// answers (default 0s: at once); a fleet block's auto_answer sets it.
+	AutoAnswerDelay time.Duration `yaml:"auto_answer_delay,omitempty"`
 }
 
 // The defaults, in one place; ApplyDefaults uses them.
@@ -208,6 +220,9 @@ func (f *File) ApplyDefaults() {
 	}
 	if r := f.Registrar; r != nil && r.Realm == "" {
 		r.Realm = DefaultRealm
+	}
+	if len(f.Phones) == 0 {
+		f.Phones = nil // "phones: []" and no phones: are the same file
 	}
 	for i := range f.Phones {
 		p := &f.Phones[i]

@@ -84,7 +84,7 @@ func (s *errorSink) at(line int, path, format string, args ...any) {
 // field records an error about path, at the line where the file sets it
 // (or, if it does not, where the nearest enclosing field is).
 func (s *errorSink) field(path, format string, args ...any) {
-	s.at(s.lines.lineOf(path), path, format, args...)
+	s.at(s.lines.lineOf(fleetPath(path)), path, format, args...)
 }
 
 // err returns the collected errors sorted by line (stable: the order of

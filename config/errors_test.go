@@ -216,7 +216,7 @@ phones:
 `,
 			want: []string{
 				`phones.yaml:1: registrar.listen: missing: give the IP:port the registrar binds (e.g. 127.0.0.1:5060)`,
-				`phones.yaml:1: registrar.users: at least one user is required (users: {"1001": secret})`,
+				`phones.yaml:1: registrar.users: at least one user is required (users: {"1001": secret}, accounts: or a fleet block)`,
 			},
 		},
 		{
@@ -299,7 +299,7 @@ phones: []
 		{
 			name: "empty file",
 			src:  "# nothing here\n",
-			want: []string{`phones.yaml:1: phones: at least one phone is required`},
+			want: []string{`phones.yaml:1: phones: at least one phone (or fleet block, or a registrar) is required`},
 		},
 		{
 			name: "top level is a list",

@@ -27,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		"phones:\n- name: !!str 0123\n  ip: !!binary aGk=\n",
 		"? [a]\n: b\n",
 		"phones: [{mac: 00A8590010FF, firmware: 2.10, lines: {}}]\n---\n",
+		"registrar: {listen: '127.0.0.1:5060', accounts: [{count: 3, user: 07, password: p}]}\nfleet:\n  - &b {count: 3, ip: 127.0.1.254, sip_port: 5060, http_port: 80, user: 0099, password: 'pw$user', mac: 'ff:ff:ff:ff:ff:fd', server: 'h:1', auto_answer: 1s}\n  - *b\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -54,7 +55,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshalled File does not parse: %v\n%s", err, out)
 		}
-		if !reflect.DeepEqual(cfg, again) {
+		if !reflect.DeepEqual(withoutOrigins(cfg), again) {
 			t.Fatalf("round trip changed the File:\n%+v\n%+v", cfg, again)
 		}
 	})

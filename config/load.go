@@ -143,7 +143,8 @@ func Demo() *File {
 	return f
 }
 
-// Marshal writes f as YAML that Parse reads back to the same File.
+// Marshal writes f as YAML that Parse reads back to the same File, but
+// for Origin: the phones of fleet blocks come out listed under phones:.
 func (f *File) Marshal() ([]byte, error) {
 	return yaml.MarshalWithOptions(f, yaml.Indent(2), yaml.IndentSequence(true))
 }

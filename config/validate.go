@@ -41,17 +41,23 @@ func validate(f *File, s *errorSink, baseDir string) {
 	default:
 		s.field("log_level", "%q is not a level (debug, info, warn, error)", f.LogLevel)
 	}
+	v.expandFleet(f)
 	if f.Registrar != nil {
 		v.registrar(f.Registrar)
 	}
-	if len(f.Phones) == 0 {
-		s.field("phones", "at least one phone is required")
+	if len(f.Phones) == 0 && f.Registrar == nil && !s.lines.has("fleet") {
+		// A registrar alone is a process of its own (issue 10): phones
+		// in other processes or on other machines register with it.
+		s.field("phones", "at least one phone (or fleet block, or a registrar) is required")
 	}
 	names := map[string]string{}
 	macs := map[string]string{}
 	for i := range f.Phones {
 		p := &f.Phones[i]
 		path := indexPath("phones", i)
+		if o := p.Origin; o.Block > 0 {
+			path = indexPath(indexPath("fleet", o.Block-1)+".phone", o.Index)
+		}
 		v.phone(path, p, baseDir)
 		if p.Name != "" {
 			if first, dup := names[p.Name]; dup {
@@ -134,7 +140,7 @@ func (v *validator) registrar(r *Registrar) {
 		s.field("registrar.realm", "%q may not hold quotes, backslashes or control characters", r.Realm)
 	}
 	if len(r.Users) == 0 {
-		s.field("registrar.users", "at least one user is required (users: {\"1001\": secret})")
+		s.field("registrar.users", "at least one user is required (users: {\"1001\": secret}, accounts: or a fleet block)")
 	}
 	for _, user := range sortedKeys(r.Users) {
 		path := childPath("registrar.users", user)

@@ -49,8 +49,7 @@ func (ringExpired) input() {}
 // armRingTimeout starts the timer that ends c if it still rings after the
 // phone's ring timeout.
 func (s *state) armRingTimeout(c *call) {
-	ref, p := c.ref, s.p
-	time.AfterFunc(s.p.cfg.RingTimeout, func() { p.Post(ringExpired{ref: ref}) })
+	s.p.after(s.p.cfg.RingTimeout, ringExpired{ref: c.ref})
 }
 
 // onRingExpired ends a call that rang out: 480 to the caller, and for the

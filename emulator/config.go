@@ -32,6 +32,9 @@ type Config struct {
 	// fetches and applies the phone's provisioning file and ends by
 	// posting ProvisionResult.
 	Provision func()
+	// Clock, if nil, is the wall clock (WallClock); tests set a fake
+	// one to run the phone's timers in virtual time.
+	Clock Clock
 	// Logger, if nil, is slog.Default().
 	Logger *slog.Logger
 }
@@ -59,6 +62,9 @@ func (c *Config) initWithDefaults() {
 	}
 	if c.RingTimeout <= 0 {
 		c.RingTimeout = DefaultIncomingRingTimeout
+	}
+	if c.Clock == nil {
+		c.Clock = WallClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

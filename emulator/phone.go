@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // ErrClosed is returned by Do after the phone has stopped.
@@ -209,7 +208,7 @@ func (p *Phone) run(j job) {
 func (p *Phone) emit(ev Event) {
 	ev.Phone = p.Name()
 	if ev.At.IsZero() {
-		ev.At = time.Now()
+		ev.At = p.cfg.Clock.Now()
 	}
 	p.subs.publish(ev)
 }

@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -16,11 +17,87 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// events records what a phone's subscriber received; tests wait on it
+// (waitUntil) instead of polling.
 type events struct {
 	mu  sync.Mutex
 	got []emulator.Event
 	// snapshots[i] is what Snapshot() returned when got[i] was delivered
 	snaps []emulator.Snapshot
+	more  broadcast // woken on every event
+}
+
+// broadcast wakes every waiter at once; its owner's mutex guards it.
+type broadcast struct{ ch chan struct{} }
+
+func (b *broadcast) wait() <-chan struct{} {
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *broadcast) wake() {
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+}
+
+// waitOn waits, woken by b, until ok (called with mu held) holds; after
+// 5 s it fails the test with what().
+func waitOn(t *testing.T, mu *sync.Mutex, b *broadcast, ok func() bool, what func() string) {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		mu.Lock()
+		done, woken := ok(), b.wait()
+		mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-woken:
+		case <-timeout:
+			t.Fatal(what())
+		}
+	}
+}
+
+// record subscribes ev to p's events.
+func (e *events) record(p *emulator.Phone) {
+	p.Subscribe(func(ev emulator.Event) {
+		s := p.Snapshot()
+		e.mu.Lock()
+		e.got = append(e.got, ev)
+		e.snaps = append(e.snaps, s)
+		e.more.wake()
+		e.mu.Unlock()
+	})
+}
+
+// waitUntil waits until the events received so far satisfy ok, woken by
+// each new event (no polling); after 5 s it fails the test naming what.
+func (e *events) waitUntil(t *testing.T, what string, ok func([]emulator.Event) bool) {
+	t.Helper()
+	waitOn(t, &e.mu, &e.more, func() bool { return ok(e.got) },
+		func() string { return fmt.Sprintf("waited 5 s for %s; events %v", what, e.types()) })
+}
+
+// waitEvent waits for an event of type typ and returns the first one.
+func (e *events) waitEvent(t *testing.T, typ emulator.EventType) emulator.Event {
+	t.Helper()
+	var found emulator.Event
+	e.waitUntil(t, typ.String(), func(l []emulator.Event) bool {
+		for _, ev := range l {
+			if ev.Type == typ {
+				found = ev
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 func (e *events) list() []emulator.Event {
@@ -48,13 +125,7 @@ func newPhone(t *testing.T) (*emulator.Phone, *events) {
 		Lines:    []emulator.LineConfig{{User: "1001", Server: "127.0.0.1:5060", DisplayName: "Alice"}},
 	}, nil)
 	ev := &events{}
-	p.Subscribe(func(e emulator.Event) {
-		s := p.Snapshot()
-		ev.mu.Lock()
-		ev.got = append(ev.got, e)
-		ev.snaps = append(ev.snaps, s)
-		ev.mu.Unlock()
-	})
+	ev.record(p)
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -71,21 +142,13 @@ func press(t *testing.T, p *emulator.Phone, keys ...keypad.Key) {
 	}
 }
 
-// sync waits until subscribers have seen everything applied so far.
+// settle waits until the subscriber has seen everything applied so far.
 func settle(t *testing.T, p *emulator.Phone, ev *events) {
 	t.Helper()
 	want := p.Snapshot().Seq
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		l := ev.list()
-		if len(l) > 0 && l[len(l)-1].Seq >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("subscriber saw %d events, phone is at seq %d", len(l), want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	ev.waitUntil(t, fmt.Sprintf("the event of seq %d", want), func(l []emulator.Event) bool {
+		return len(l) > 0 && l[len(l)-1].Seq >= want
+	})
 }
 
 func TestSetupCompletedCarriesIdentity(t *testing.T) {

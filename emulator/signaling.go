@@ -25,6 +25,13 @@ type Signaling interface {
 	// Dial places a call from line (1-based) to target, which is a user
 	// ("1002"), user@host, or a full sip: URI.
 	Dial(ref CallRef, line int, target string)
+	// Ring tells the SIP side that the phone took incoming call ref: it
+	// rings (180 Ringing). The SIP side sends nothing for an incoming
+	// INVITE until the phone has decided: Ring, or at once a final answer
+	// (Reject when every call appearance is taken or DND is on, Redirect
+	// when a forward applies), so a busy phone answers 486 with no 180
+	// before it, as desk phones do (issue 7).
+	Ring(ref CallRef)
 	// Answer answers a ringing incoming call (200 OK with SDP).
 	Answer(ref CallRef)
 	// Reject answers a ringing incoming call with a final error (486, 603...).

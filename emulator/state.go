@@ -289,7 +289,7 @@ func (s *state) emit(t EventType, ln int, c *call) {
 func (s *state) push(ev Event) {
 	s.seq++
 	ev.Seq = s.seq
-	ev.At = time.Now()
+	ev.At = s.p.cfg.Clock.Now()
 	s.counters.Events++
 	s.pending = append(s.pending, ev)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/looplab/fsm"
 )
@@ -42,7 +41,7 @@ func (s *state) onRegistration(in SIPRegistration) {
 // before the phone becomes busy with its first, so that Idle to Busy
 // carries them.
 func (s *state) newCall(ref CallRef, ln int, incoming bool, init func(c *call)) *call {
-	c := &call{ref: ref, line: ln, incoming: incoming, started: time.Now()}
+	c := &call{ref: ref, line: ln, incoming: incoming, started: s.p.cfg.Clock.Now()}
 	c.fsm = fsm.NewFSM(CallNew, callEvents(), fsm.Callbacks{
 		"enter_" + CallCalling: func(context.Context, *fsm.Event) {
 			s.counters.CallsOut++
@@ -60,7 +59,7 @@ func (s *state) newCall(ref CallRef, ln int, incoming bool, init func(c *call)) 
 			case CallConf: // split from a conference: still the same call
 				return
 			}
-			c.answered = time.Now()
+			c.answered = s.p.cfg.Clock.Now()
 			s.emit(EventEstablished, 0, c)
 		},
 		"enter_" + CallHeld: func(context.Context, *fsm.Event) { s.emit(EventHold, 0, c) },
@@ -139,6 +138,7 @@ func (s *state) onIncoming(in SIPIncoming) {
 		c.remoteURI, c.remoteDisplay = in.RemoteURI, in.RemoteDisplay
 	})
 	fire(c.fsm, evIncoming)
+	s.p.sig.Ring(c.ref)
 	if l := s.lineN(ln); l != nil && l.cfg.AutoAnswer && len(s.calls) == 1 {
 		s.answer(c)
 		return

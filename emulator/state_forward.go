@@ -122,8 +122,7 @@ func (s *state) armNoAnswer(c *call) {
 	if d <= 0 {
 		d = DefaultRingTimeout
 	}
-	ref := c.ref
-	time.AfterFunc(d, func() { s.p.Post(ringTimeout{ref: ref}) })
+	s.p.after(d, ringTimeout{ref: c.ref})
 }
 
 func (s *state) onRingTimeout(in ringTimeout) {

@@ -39,13 +39,13 @@ func (s *state) autoProvision() error {
 	if s.provision.State == "running" {
 		return nil
 	}
-	s.provision = ProvisionStatus{State: "running", At: time.Now()}
+	s.provision = ProvisionStatus{State: "running", At: s.p.cfg.Clock.Now()}
 	go prov()
 	return nil
 }
 
 func (s *state) onProvisionResult(in ProvisionResult) {
-	st := ProvisionStatus{State: "ok", URL: in.URL, At: time.Now(), Applied: in.Applied, Error: in.Err}
+	st := ProvisionStatus{State: "ok", URL: in.URL, At: s.p.cfg.Clock.Now(), Applied: in.Applied, Error: in.Err}
 	if in.Err != "" {
 		st.State = "failed"
 		s.notice = "Provisioning failed"

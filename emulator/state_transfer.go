@@ -190,8 +190,7 @@ func (s *state) onTransfer(in SIPTransfer) {
 		s.acceptTransfer(x)
 		s.hangup(x.orig)
 		if c := x.consult; c != nil {
-			ref := c.ref
-			time.AfterFunc(consultGrace, func() { s.p.Post(consultTimeout{ref: ref}) })
+			s.p.after(consultGrace, consultTimeout{ref: c.ref})
 		}
 		s.xfer = nil
 	}

@@ -20,12 +20,28 @@ type recordingSignaling struct {
 	emulator.Signaling
 	mu    sync.Mutex
 	calls []string
+	more  broadcast // woken on every call recorded
 }
 
 func (r *recordingSignaling) record(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, fmt.Sprintf(format, args...))
+	r.more.wake()
+}
+
+// waitDid waits until the phone has asked for call, failing the test
+// after a few seconds.
+func (r *recordingSignaling) waitDid(t *testing.T, call string) {
+	t.Helper()
+	waitOn(t, &r.mu, &r.more, func() bool { return slices.Contains(r.calls, call) },
+		func() string { return fmt.Sprintf("the phone did not ask for %q; asked %q", call, r.snapshot()) })
+}
+
+func (r *recordingSignaling) snapshot() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
 }
 
 func (r *recordingSignaling) did(call string) bool {
@@ -44,25 +60,32 @@ func (r *recordingSignaling) Dial(ref emulator.CallRef, line int, target string)
 func (r *recordingSignaling) Hangup(ref emulator.CallRef) { r.record("Hangup %s", ref) }
 func (r *recordingSignaling) Hold(ref emulator.CallRef)   { r.record("Hold %s", ref) }
 func (r *recordingSignaling) Unhold(ref emulator.CallRef) { r.record("Unhold %s", ref) }
+func (r *recordingSignaling) Ring(ref emulator.CallRef)   { r.record("Ring %s", ref) }
+func (r *recordingSignaling) Reject(ref emulator.CallRef, code int) {
+	r.record("Reject %s %d", ref, code)
+}
+func (r *recordingSignaling) Redirect(ref emulator.CallRef, target string) {
+	r.record("Redirect %s %s", ref, target)
+}
 func (r *recordingSignaling) Transfer(ref emulator.CallRef, target string, replaces emulator.CallRef) {
 	r.record("Transfer %s %q %s", ref, target, replaces)
 }
 
 // phoneWithRecordingSignaling starts a phone (line 1001) whose SIP side
-// records what it is asked.
-func phoneWithRecordingSignaling(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+// records what it is asked; opts adjust its configuration.
+func phoneWithRecordingSignaling(t *testing.T, opts ...func(*emulator.Config)) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
 	sig := &recordingSignaling{}
-	p := emulator.New(emulator.Config{
+	cfg := emulator.Config{
 		Identity: emulator.Identity{Name: "bob", IP: "127.0.0.1"},
 		Lines:    []emulator.LineConfig{{User: "1001", Server: "127.0.0.1:5060"}},
-	}, sig)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	p := emulator.New(cfg, sig)
 	ev := &events{}
-	p.Subscribe(func(e emulator.Event) {
-		ev.mu.Lock()
-		ev.got = append(ev.got, e)
-		ev.mu.Unlock()
-	})
+	ev.record(p)
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -89,9 +112,9 @@ func answered(t *testing.T, p *emulator.Phone, ref emulator.CallRef, user string
 
 // transferStarted brings a phone to a transfer just begun: call o1 (to
 // 1002) answered, F_TRANSFER pressed and the call held.
-func transferStarted(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+func transferStarted(t *testing.T, opts ...func(*emulator.Config)) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
-	p, ev, sig := phoneWithRecordingSignaling(t)
+	p, ev, sig := phoneWithRecordingSignaling(t, opts...)
 	keys(t, p, "1;0;0;2;OK")
 	answered(t, p, "o1", "1002")
 	keys(t, p, "F_TRANSFER")
@@ -102,9 +125,9 @@ func transferStarted(t *testing.T) (*emulator.Phone, *events, *recordingSignalin
 // consultedTransfer brings a phone to the moment after the second
 // F_TRANSFER of an attended transfer: call o1 (to 1002) held, consultation
 // call o2 (to 1003) up, REFER asked for on o1 with Replaces of o2.
-func consultedTransfer(t *testing.T) (*emulator.Phone, *events, *recordingSignaling) {
+func consultedTransfer(t *testing.T, opts ...func(*emulator.Config)) (*emulator.Phone, *events, *recordingSignaling) {
 	t.Helper()
-	p, ev, sig := transferStarted(t)
+	p, ev, sig := transferStarted(t, opts...)
 	keys(t, p, "1;0;0;3;F2")
 	answered(t, p, "o2", "1003")
 	keys(t, p, "F_TRANSFER")

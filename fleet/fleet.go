@@ -43,6 +43,12 @@ type Options struct {
 	// StateDir, if set, is where each phone keeps what its web pages
 	// changed (<name>.state.json), laid over the file's values at start.
 	StateDir string
+	// ShareHTTP makes the phones on one HTTP port share one listener
+	// (shared.go); EnsureOpenFiles says when a fleet needs it.
+	ShareHTTP bool
+	// OnStarted, if set, is called with each phone once it is up, from
+	// Start's goroutine (start-up progress).
+	OnStarted func(*Member)
 }
 
 // Fleet is a running set of phones and, optionally, the embedded registrar.
@@ -51,6 +57,8 @@ type Fleet struct {
 	Phones    []*Member
 	log       *slog.Logger
 	restore   func() // puts back the process's RTP port range
+	shared    []*sharedHTTP
+	metricsState
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -64,16 +72,25 @@ type Member struct {
 	Web    *activeuri.Server
 	// Console lists the Action URLs sent and Active URI requests received.
 	Console *Console
-	http    *http.Server
-	mu      sync.Mutex   // guards httpLn and detach
+	http    *http.Server // nil when the phone shares a listener
+	mu      sync.Mutex   // guards httpLn, httpIP and detach
 	httpLn  net.Listener // moves when the phone's IP changes
 	detach  func()
+	// A phone that shares its port's listener (shared.go) is served there
+	// at httpIP.
+	shared  *sharedHTTP
+	httpIP  netip.Addr
+	handler http.Handler // m.Web, counted for the metrics
+	stopAA  func()       // stops delayed auto-answer (autoanswer.go)
 }
 
 // HTTPAddr is the phone's bound web address (host:port).
 func (m *Member) HTTPAddr() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.shared != nil {
+		return netip.AddrPortFrom(m.httpIP, uint16(m.shared.port)).String()
+	}
 	return m.httpLn.Addr().String()
 }
 
@@ -88,6 +105,9 @@ func (m *Member) changeIP(ctx context.Context, ip string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.shared != nil {
+		return m.changeSharedIP(ctx, a.Unmap())
+	}
 	port := m.httpLn.Addr().(*net.TCPAddr).Port
 	ln, err := net.Listen("tcp", net.JoinHostPort(a.String(), strconv.Itoa(port)))
 	if err != nil {
@@ -129,7 +149,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	fl := &Fleet{log: log}
+	fl := &Fleet{log: log, metricsState: metricsState{activeURI: newActiveURIMetrics()}}
 	f.ApplyDefaults() // files from config.Load have them; files built in code may not
 	fl.restore = setRTPPorts(f)
 	if f.Registrar != nil {
@@ -152,8 +172,26 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 		}
 		fl.Registrar = r
 	}
+	shared := map[int]*sharedHTTP{} // by phone index
+	for _, g := range httpGroups(f.Phones) {
+		if len(g) < 2 || !opts.ShareHTTP {
+			continue
+		}
+		k, _ := keyOf(&f.Phones[g[0]])
+		sh, err := listenShared(k, log)
+		if err != nil {
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = fl.Close(cctx)
+			cancel()
+			return nil, err
+		}
+		fl.shared = append(fl.shared, sh)
+		for _, i := range g {
+			shared[i] = sh
+		}
+	}
 	for i := range f.Phones {
-		m, err := startPhone(ctx, f, &f.Phones[i], opts, log)
+		m, err := startPhone(ctx, f, &f.Phones[i], shared[i], fl.activeURI, opts, log)
 		if err != nil {
 			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = fl.Close(cctx)
@@ -161,11 +199,14 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 			return nil, fmt.Errorf("phone %s: %w", f.Phones[i].Name, err)
 		}
 		fl.Phones = append(fl.Phones, m)
+		if opts.OnStarted != nil {
+			opts.OnStarted(m)
+		}
 	}
 	return fl, nil
 }
 
-func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Options, log *slog.Logger) (*Member, error) {
+func startPhone(ctx context.Context, f *config.File, pc *config.Phone, sh *sharedHTTP, am *activeURIMetrics, opts Options, log *slog.Logger) (*Member, error) {
 	store, fromState, err := loadState(opts.StateDir, pc)
 	if err != nil {
 		return nil, err
@@ -177,6 +218,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 	ecfg := pc.EmulatorConfig()
 	ecfg.Logger = log
 	bootState(&ecfg, pc)
+	delayed := delayAutoAnswer(&ecfg, pc)
 	transport := "udp"
 	if len(pc.Lines) > 0 && pc.Lines[0].Transport != "" {
 		transport = pc.Lines[0].Transport
@@ -232,19 +274,33 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, opts Opti
 		Active:   active,
 		Pages:    m.webPages(active, store, fromState),
 	})
-	ln, err := net.Listen("tcp", pc.HTTPAddr())
-	if err != nil {
-		sender.Close()
-		return nil, fmt.Errorf("http: %w", err)
+	if sh != nil {
+		ip, _ := netip.ParseAddr(pc.IP)
+		m.shared, m.httpIP = sh, ip.Unmap()
+		m.handler = am.wrap(m.Web)
+		sh.add(m.httpIP, m.handler)
+	} else {
+		ln, err := net.Listen("tcp", pc.HTTPAddr())
+		if err != nil {
+			sender.Close()
+			return nil, fmt.Errorf("http: %w", err)
+		}
+		m.httpLn = ln
+		m.handler = am.wrap(m.Web)
+		m.http = &http.Server{Handler: m.handler, ReadHeaderTimeout: 5 * time.Second, Protocols: http1Only}
+		go m.serve(ln)
 	}
-	m.httpLn = ln
-	m.http = &http.Server{Handler: m.Web, ReadHeaderTimeout: 5 * time.Second, Protocols: http1Only}
-	go m.serve(ln)
+	if len(delayed) > 0 {
+		m.stopAA = autoAnswer(phone, delayed)
+	}
 	if opts.BeforeStart != nil {
 		opts.BeforeStart(m)
 	}
 	if err := phone.Start(ctx); err != nil {
-		_ = m.http.Close()
+		m.stopHTTP()
+		if m.stopAA != nil {
+			m.stopAA()
+		}
 		m.Web.Close()
 		sender.Close()
 		return nil, err
@@ -290,6 +346,9 @@ func (fl *Fleet) Close(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
+		for _, sh := range fl.shared {
+			sh.close()
+		}
 		fl.restore()
 		if fl.Registrar != nil {
 			errs = append(errs, fl.Registrar.Close())
@@ -302,15 +361,64 @@ func (fl *Fleet) Close(ctx context.Context) error {
 func (m *Member) close(ctx context.Context) error {
 	// Queued Action URLs get ShutdownGrace; a hanging CTI server holds no shutdown.
 	m.Sender.BeginShutdown(actionurl.ShutdownGrace)
+	if m.stopAA != nil {
+		m.stopAA()
+	}
 	err := m.Phone.Close(ctx) // delivers every event, Unregistered included
-	m.Sender.Close()          // after the phone, so the last GETs go out
+	_ = m.Sender.Flush(ctx)   // the last GETs go out
+	m.Sender.Close()
 	m.Web.Close()
+	if m.http == nil {
+		m.mu.Lock()
+		m.shared.remove(m.httpIP, m.handler)
+		m.mu.Unlock()
+		return err
+	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if e := m.http.Shutdown(sctx); e != nil {
 		_ = m.http.Close()
 	}
 	return err
+}
+
+// stopHTTP closes the phone's own server or leaves the shared one.
+func (m *Member) stopHTTP() {
+	if m.http != nil {
+		_ = m.http.Close()
+		return
+	}
+	m.shared.remove(m.httpIP, m.handler)
+}
+
+// changeSharedIP moves a phone served by a shared listener: the new
+// address is served at once, the old one a moment later stops (m.mu held).
+func (m *Member) changeSharedIP(ctx context.Context, ip netip.Addr) error {
+	if ip.Is4() != m.httpIP.Is4() {
+		return fmt.Errorf("%w: cannot serve HTTP there: the phones on port %d listen on IPv%d", activeuri.ErrBadIP, m.shared.port, map[bool]int{true: 4, false: 6}[m.httpIP.Is4()])
+	}
+	if other := m.shared.lookup(&net.TCPAddr{IP: ip.AsSlice()}); other != nil && other != m.handler {
+		return fmt.Errorf("%w: cannot serve HTTP there: another phone has %s", activeuri.ErrBadIP, ip)
+	}
+	m.shared.add(ip, m.handler)
+	if err := m.Phone.Do(ctx, emulator.ChangeIP{IP: ip.String()}); err != nil {
+		if ip != m.httpIP {
+			m.shared.remove(ip, m.handler)
+		}
+		return err
+	}
+	old, sh, web := m.httpIP, m.shared, m.handler
+	m.httpIP = ip
+	if old != ip {
+		time.AfterFunc(500*time.Millisecond, func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if m.httpIP != old { // not moved back meanwhile
+				sh.remove(old, web)
+			}
+		})
+	}
+	return nil
 }
 
 // Phone returns the member called name, or nil.

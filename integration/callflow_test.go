@@ -98,7 +98,7 @@ func TestHoldAndResumeBetweenPhones(t *testing.T) {
 	if hold.Query.Get("call_id") != est.Query.Get("call_id") {
 		t.Errorf("Hold $call_id %q, call is %q", hold.Query.Get("call_id"), est.Query.Get("call_id"))
 	}
-	waitFor(t, "bob to see the remote hold", 5*time.Second, func() bool {
+	waitForPhone(t, tr.b, "bob to see the remote hold", 5*time.Second, func() bool {
 		s := tr.b.Phone.Snapshot()
 		return len(s.Calls) == 1 && s.Calls[0].RemoteHeld
 	})
@@ -126,7 +126,7 @@ func TestHoldAndResumeBetweenPhones(t *testing.T) {
 	}
 	mustActiveURI(t, tr.a, "key=F_HOLD")
 	tr.aCTI.wait(t, "unhold", 5*time.Second)
-	waitFor(t, "bob to see the resume", 5*time.Second, func() bool {
+	waitForPhone(t, tr.b, "bob to see the resume", 5*time.Second, func() bool {
 		s := tr.b.Phone.Snapshot()
 		return len(s.Calls) == 1 && !s.Calls[0].RemoteHeld
 	})
@@ -148,7 +148,10 @@ func TestBlindTransferBetweenPhones(t *testing.T) {
 	connect(t, tr.a, tr.b, tr.bCTI, "1002", 1)
 
 	mustActiveURI(t, tr.b, "key=F_TRANSFER;1;0;0;3;F_TRANSFER")
-	waitForPhone(t, tr.b, "Transfer Call", 5*time.Second, func() bool { return tr.bCTI.count("transfer_call") == 1 })
+	tr.bCTI.wait(t, "transfer_call", 5*time.Second)
+	if n := tr.bCTI.count("transfer_call"); n != 1 {
+		t.Errorf("Transfer Call sent %d times, want once", n)
+	}
 	tr.bCTI.wait(t, "blind_transfer", 5*time.Second)
 	out := tr.aCTI.waitN(t, "outgoing_call", 2, 5*time.Second) // the first was to bob
 	if got := out.Query.Get("local"); !strings.HasPrefix(got, "sip:1003@") {
@@ -158,7 +161,7 @@ func TestBlindTransferBetweenPhones(t *testing.T) {
 	mustActiveURI(t, tr.c, "key=OK")
 	tr.cCTI.wait(t, "established", 5*time.Second)
 	tr.bCTI.wait(t, "terminated", 5*time.Second)
-	waitFor(t, "alice talking to carol only", 5*time.Second, func() bool {
+	waitForPhone(t, tr.a, "alice talking to carol only", 5*time.Second, func() bool {
 		s := tr.a.Phone.Snapshot()
 		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1003@")
 	})
@@ -183,7 +186,7 @@ func TestAttendedTransferBetweenPhones(t *testing.T) {
 	tr.bCTI.wait(t, "transfer_call", 5*time.Second)
 	tr.bCTI.wait(t, "attended_transfer", 5*time.Second)
 	waitForPhone(t, tr.b, "bob to drop out", 10*time.Second, func() bool { return len(tr.b.Phone.Snapshot().Calls) == 0 })
-	waitFor(t, "alice and carol connected", 10*time.Second, func() bool {
+	waitForPhones(t, []*fleet.Member{tr.a, tr.c}, "alice and carol connected", 10*time.Second, func() bool {
 		sa, sc := tr.a.Phone.Snapshot(), tr.c.Phone.Snapshot()
 		return len(sa.Calls) == 1 && sa.Calls[0].State == "talking" && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&
 			len(sc.Calls) == 1 && sc.Calls[0].State == "talking" && strings.HasPrefix(sc.Calls[0].RemoteURI, "sip:1001@")
@@ -205,7 +208,7 @@ func TestThreeWayConferenceBetweenPhones(t *testing.T) {
 		t.Errorf("soft keys with a held and an active call: %q", sk)
 	}
 	mustActiveURI(t, tr.a, "key=F_CONFERENCE")
-	waitFor(t, "both calls in conference", 5*time.Second, func() bool {
+	waitForPhone(t, tr.a, "both calls in conference", 5*time.Second, func() bool {
 		return callState(tr.a, 0) == "conference" && callState(tr.a, 1) == "conference"
 	})
 	if title := tr.a.Phone.Snapshot().LCD.Title; title != "Conference" {
@@ -219,7 +222,7 @@ func TestThreeWayConferenceBetweenPhones(t *testing.T) {
 	})
 	// Carol leaves: alice and bob go on as an ordinary call.
 	mustActiveURI(t, tr.c, "key=X")
-	waitFor(t, "alice back to one call", 5*time.Second, func() bool {
+	waitForPhone(t, tr.a, "alice back to one call", 5*time.Second, func() bool {
 		s := tr.a.Phone.Snapshot()
 		return len(s.Calls) == 1 && s.Calls[0].State == "talking"
 	})
@@ -295,18 +298,18 @@ func TestBLFKeyFollowsTheWatchedExtension(t *testing.T) {
 	tr := startTrio(t, blfOnBob)
 	a, b, c, bCTI := tr.a, tr.b, tr.c, tr.bCTI
 	lamp := func() string { return blfLamp(a) }
-	waitFor(t, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
+	waitForPhone(t, a, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
 
 	mustActiveURI(t, c, "number=1002")
 	bCTI.wait(t, "incoming_call", 5*time.Second)
-	waitFor(t, "the BLF lamp ringing", 5*time.Second, func() bool { return lamp() == "ringing" })
+	waitForPhone(t, a, "the BLF lamp ringing", 5*time.Second, func() bool { return lamp() == "ringing" })
 	if led := a.Phone.Snapshot().LCD.LEDs["D1"]; led != "blink" {
 		t.Errorf("D1 LED %q while bob rings, want blink", led)
 	}
 	mustActiveURI(t, b, "key=OK")
-	waitFor(t, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
+	waitForPhone(t, a, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
 	mustActiveURI(t, c, "key=X")
-	waitFor(t, "the BLF lamp idle again", 5*time.Second, func() bool { return lamp() == "idle" })
+	waitForPhone(t, a, "the BLF lamp idle again", 5*time.Second, func() bool { return lamp() == "idle" })
 
 	mustActiveURI(t, a, "key=D1")
 	bCTI.waitN(t, "incoming_call", 2, 5*time.Second)
@@ -361,14 +364,14 @@ func TestRingingBLFKeyPicksUpTheCall(t *testing.T) {
 	bCTI.wait(t, "incoming_call", 5*time.Second)
 	// The lamp blinks from the INVITE on; a pickup needs the early
 	// dialog's tags, which come with bob's 180.
-	waitFor(t, "the BLF key ready to pick up", 5*time.Second, func() bool {
+	waitForPhone(t, a, "the BLF key ready to pick up", 5*time.Second, func() bool {
 		d := a.Phone.Snapshot().DSS
 		return len(d) == 1 && d[0].Lamp == "ringing" && d[0].Pickup
 	})
 	mustActiveURI(t, a, "key=D1")
 	aCTI.wait(t, "established", 5*time.Second)
 	bCTI.wait(t, "missed_call", 5*time.Second)
-	waitFor(t, "carol talking to alice", 5*time.Second, func() bool {
+	waitForPhone(t, c, "carol talking to alice", 5*time.Second, func() bool {
 		s := c.Phone.Snapshot()
 		return len(s.Calls) == 1 && s.Calls[0].State == "talking" && strings.HasPrefix(s.Calls[0].RemoteURI, "sip:1001@")
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/internal/peers"
+	"github.com/phonesim/phonesim/phonesimtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -204,7 +205,8 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-// poll checks cond every 20 ms until it holds (true) or timeout passes.
+// poll checks cond every 20 ms until it holds (true) or timeout passes:
+// for what changes without a phone event (RTP counters, files, peers).
 func poll(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -216,14 +218,34 @@ func poll(timeout time.Duration, cond func() bool) bool {
 	return true
 }
 
-// waitForPhone is waitFor that, on timeout, shows what m's screen and calls
-// looked like (a failed transfer or hold says why on the LCD).
+// waitForPhone waits until cond, a condition on m's state, holds: it
+// checks again on each event m publishes (phonesimtest.WaitUntil; every
+// change of a phone's snapshot comes with an event), without polling. On
+// timeout it shows what m's screen and calls looked like (a failed transfer
+// or hold says why on the LCD). Conditions on media counters, which move
+// without events, and on anything outside the phone use waitFor.
 func waitForPhone(t *testing.T, m *fleet.Member, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	if !poll(timeout, cond) {
-		s := m.Phone.Snapshot()
-		t.Fatalf("timed out after %s waiting for %s; %s LCD %q %q, calls %+v",
-			timeout, what, m.Config.Name, s.LCD.Title, s.LCD.Lines, s.Calls)
+	waitForPhones(t, []*fleet.Member{m}, what, timeout, cond)
+}
+
+// waitForPhones is waitForPhone for a condition on several phones: it
+// checks again on each event any of ms publishes.
+func waitForPhones(t *testing.T, ms []*fleet.Member, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	devices := make([]emulator.Device, len(ms))
+	for i, m := range ms {
+		devices[i] = m.Phone
+	}
+	if phonesimtest.WaitUntil(ctx, cond, devices...) != nil {
+		msg := fmt.Sprintf("timed out after %s waiting for %s", timeout, what)
+		for _, m := range ms {
+			s := m.Phone.Snapshot()
+			msg += fmt.Sprintf("; %s LCD %q %q, calls %+v", m.Config.Name, s.LCD.Title, s.LCD.Lines, s.Calls)
+		}
+		t.Fatal(msg)
 	}
 }
 

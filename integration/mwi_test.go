@@ -40,7 +40,7 @@ func TestMessageWaitingAndMSGKey(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
 		t.Fatalf("NOTIFY answered %q, %v; want 200", buf[:n], err)
 	}
-	waitFor(t, "the MSG LED", 5*time.Second, func() bool {
+	waitForPhone(t, desk, "the MSG LED", 5*time.Second, func() bool {
 		return desk.Phone.Snapshot().LCD.LEDs["MSG"] == emulator.LEDBlink
 	})
 	s := desk.Phone.Snapshot()

@@ -41,7 +41,7 @@ func TestAutoProvisioning(t *testing.T) {
 		t.Fatalf("provisioning state before AutoP: %q", st)
 	}
 	mustActiveURI(t, desk, "key=AutoP")
-	waitFor(t, "provisioning to finish", 5*time.Second, func() bool { return desk.Phone.Snapshot().Provision.State == "ok" })
+	waitForPhone(t, desk, "provisioning to finish", 5*time.Second, func() bool { return desk.Phone.Snapshot().Provision.State == "ok" })
 	s := desk.Phone.Snapshot()
 	if !s.DND || !s.Forward[emulator.ForwardBusy].On || s.Forward[emulator.ForwardBusy].Target != "2001" {
 		t.Fatalf("after provisioning: dnd %v forward %+v", s.DND, s.Forward)

@@ -195,7 +195,7 @@ func TestCallerHangsUpWhileRingingSendsCancel(t *testing.T) {
 
 	mustActiveURI(t, a, "number=1002")
 	in := bobCTI.wait(t, "incoming_call", 5*time.Second)
-	waitFor(t, "ringback at alice", 5*time.Second, func() bool {
+	waitForPhone(t, a, "ringback at alice", 5*time.Second, func() bool {
 		s := a.Phone.Snapshot()
 		return len(s.Calls) == 1 && s.Calls[0].State == "ringback"
 	})
@@ -261,7 +261,7 @@ func TestTwoPhonesCallOverTCP(t *testing.T) {
 	}
 
 	lamp := func() string { return blfLamp(a) }
-	waitFor(t, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
+	waitForPhone(t, a, "the BLF lamp idle", 5*time.Second, func() bool { return lamp() == "idle" })
 
 	mustActiveURI(t, a, "number=1002")
 	bCTI.wait(t, "incoming_call", 5*time.Second)
@@ -269,11 +269,11 @@ func TestTwoPhonesCallOverTCP(t *testing.T) {
 	aCTI.wait(t, "established", 5*time.Second)
 	bCTI.wait(t, "established", 5*time.Second)
 	waitRTPBothWays(t, a, b)
-	waitFor(t, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
+	waitForPhone(t, a, "the BLF lamp busy", 5*time.Second, func() bool { return lamp() == "busy" })
 	mustActiveURI(t, a, "key=X")
 	aCTI.wait(t, "terminated", 5*time.Second)
 	bCTI.wait(t, "terminated", 5*time.Second)
-	waitFor(t, "the BLF lamp idle again", 5*time.Second, func() bool { return lamp() == "idle" })
+	waitForPhone(t, a, "the BLF lamp idle again", 5*time.Second, func() bool { return lamp() == "idle" })
 }
 
 // waitRTPBothWays waits until a and b, one call each, have each sent and

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phonesim/phonesim/fleet"
 )
 
 // The hardware's transfer key sequences, driven only through Active URI as
@@ -85,7 +87,7 @@ func TestXOnTheConsultationCallResumesTheHeldCall(t *testing.T) {
 func waitForAliceAndCarol(t *testing.T, tr *trio) {
 	t.Helper()
 	waitForPhone(t, tr.b, "bob to drop out", 10*time.Second, func() bool { return len(tr.b.Phone.Snapshot().Calls) == 0 })
-	waitFor(t, "alice and carol connected", 10*time.Second, func() bool {
+	waitForPhones(t, []*fleet.Member{tr.a, tr.c}, "alice and carol connected", 10*time.Second, func() bool {
 		sa, sc := tr.a.Phone.Snapshot(), tr.c.Phone.Snapshot()
 		return len(sa.Calls) == 1 && sa.Calls[0].State == "talking" && strings.HasPrefix(sa.Calls[0].RemoteURI, "sip:1003@") &&
 			len(sc.Calls) == 1 && sc.Calls[0].State == "talking" && strings.HasPrefix(sc.Calls[0].RemoteURI, "sip:1001@")

@@ -127,25 +127,42 @@ func (p *Phone) WaitEvent(ctx context.Context, from int, match func(Received) bo
 // that snapshot. It does not poll: it checks again on each event the phone
 // publishes (including its internal State Changed).
 func (p *Phone) WaitSnapshot(ctx context.Context, cond func(emulator.Snapshot) bool) (emulator.Snapshot, error) {
+	return WaitSnapshot(ctx, p.Member.Phone, cond)
+}
+
+// WaitSnapshot waits until cond holds for d's snapshot and returns that
+// snapshot, for any emulator.Device (a fleet member's phone, a phone a test
+// built itself). It does not poll: it checks again on each event d
+// publishes. Media counters (RTPIn, RTPOut...) move without events: a
+// condition on them alone is not for this wait.
+func WaitSnapshot(ctx context.Context, d emulator.Device, cond func(emulator.Snapshot) bool) (emulator.Snapshot, error) {
+	var s emulator.Snapshot
+	err := WaitUntil(ctx, func() bool { s = d.Snapshot(); return cond(s) }, d)
+	return s, err
+}
+
+// WaitUntil waits until cond holds, checking it now and again on each
+// event any of devices publishes, for conditions that span phones (both
+// ends of a call talking). It returns ctx's error if ctx ends first.
+func WaitUntil(ctx context.Context, cond func() bool, devices ...emulator.Device) error {
 	changed := make(chan struct{}, 1)
-	cancel := p.Member.Phone.Subscribe(func(emulator.Event) {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
-	defer cancel()
-	for {
-		s := p.Snapshot()
-		if cond(s) {
-			return s, nil
-		}
+	for _, d := range devices {
+		cancel := d.Subscribe(func(emulator.Event) {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
+		defer cancel()
+	}
+	for !cond() {
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return s, ctx.Err()
+			return ctx.Err()
 		}
 	}
+	return nil
 }
 
 // Event matches events of the given key ("incoming_call").

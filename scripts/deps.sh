@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # binary -> Debian package
-declare -A package_of=([sipp]=sip-tester [kamailio]=kamailio [baresip]=baresip)
+declare -A package_of=([sipp]=sip-tester [kamailio]=kamailio [baresip]=baresip [linphonec]=linphone-cli)
 
 # have BIN: on PATH or in an sbin directory (Debian puts kamailio in
 # /usr/sbin, which a non-root PATH often lacks).
@@ -19,7 +19,7 @@ have() {
 
 missing_bins=()
 missing_pkgs=()
-for bin in sipp kamailio baresip; do
+for bin in sipp kamailio baresip linphonec; do
 	if ! have "$bin"; then
 		missing_bins+=("$bin")
 		missing_pkgs+=("${package_of[$bin]}")

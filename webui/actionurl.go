@@ -152,7 +152,7 @@ func (s *Server) sendTest(ctx context.Context, raw string) (int, string) {
 	id := s.opts.Device.Snapshot().Identity
 	req.Header.Set("User-Agent", fmt.Sprintf("phonesim (%s %s %s)", id.Model, id.Firmware, id.MAC))
 	start := time.Now()
-	resp, err := s.test.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		return 0, "no answer: " + err.Error()
 	}

@@ -75,9 +75,36 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	secret [32]byte // CSRF key, per process
-	mux    *http.ServeMux
-	test   *http.Client
 }
+
+// pages is one table for every phone (a fleet of thousands keeps one copy,
+// as activeuri's routes): "METHOD path" -> handler.
+var pages = map[string]func(*Server, http.ResponseWriter, *http.Request){
+	"GET /":                (*Server).status,
+	"GET /lines":           (*Server).lines,
+	"GET /actionurl":       (*Server).actionURL,
+	"POST /actionurl":      (*Server).saveActionURL,
+	"POST /actionurl/test": (*Server).testActionURL,
+	"GET /dss":             (*Server).dss,
+	"GET /features":        (*Server).features,
+	"POST /features":       (*Server).saveFeatures,
+	"GET /activeuri":       (*Server).activeURI,
+	"POST /activeuri":      (*Server).saveActiveURI,
+	"GET /phone":           (*Server).phone,
+	"POST /phone/key":      (*Server).pressKey,
+	"GET /log":             (*Server).logPage,
+}
+
+var staticFiles = func() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	return http.StripPrefix("/static/", http.FileServerFS(sub))
+}()
+
+// testClient sends the Test button's GETs (each bounded by its context).
+var testClient = &http.Client{}
 
 // New builds the pages of one phone.
 func New(opts Options) *Server {
@@ -90,28 +117,10 @@ func New(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = func() []LogRecord { return nil }
 	}
-	s := &Server{opts: opts, log: opts.Logger.With("component", "webui"),
-		test: &http.Client{Timeout: opts.TestTimeout}}
+	s := &Server{opts: opts, log: opts.Logger.With("component", "webui")}
 	if _, err := rand.Read(s.secret[:]); err != nil {
 		panic("webui: no randomness: " + err.Error())
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.status)
-	mux.HandleFunc("GET /lines", s.lines)
-	mux.HandleFunc("GET /actionurl", s.actionURL)
-	mux.HandleFunc("POST /actionurl", s.saveActionURL)
-	mux.HandleFunc("POST /actionurl/test", s.testActionURL)
-	mux.HandleFunc("GET /dss", s.dss)
-	mux.HandleFunc("GET /features", s.features)
-	mux.HandleFunc("POST /features", s.saveFeatures)
-	mux.HandleFunc("GET /activeuri", s.activeURI)
-	mux.HandleFunc("POST /activeuri", s.saveActiveURI)
-	mux.HandleFunc("GET /phone", s.phone)
-	mux.HandleFunc("POST /phone/key", s.pressKey)
-	mux.HandleFunc("GET /log", s.logPage)
-	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	s.mux = mux
 	return s
 }
 
@@ -131,7 +140,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mux.ServeHTTP(w, r)
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if h, ok := pages[method+" "+r.URL.Path]; ok {
+		h(s, w, r)
+		return
+	}
+	if method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/static/") {
+		staticFiles.ServeHTTP(w, r)
+		return
+	}
+	_, getOK := pages["GET "+r.URL.Path]
+	_, postOK := pages["POST "+r.URL.Path]
+	switch {
+	case getOK || postOK:
+		allow := map[bool]string{true: "GET, HEAD", false: "POST"}[getOK]
+		if getOK && postOK {
+			allow = "GET, HEAD, POST"
+		}
+		w.Header().Set("Allow", allow)
+		s.errorPage(w, http.StatusMethodNotAllowed, "Method "+r.Method+" is not allowed here.")
+	default:
+		s.errorPage(w, http.StatusNotFound, "No such page: "+r.URL.Path)
+	}
 }
 
 // securityHeaders: no inline script or style, no framing (clickjacking),

@@ -67,6 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "also write the report to this file")
 	fs.StringVar(&opts.MemProfile, "memprofile", "", "write a heap profile of the idle fleet to this file (go tool pprof)")
 	fs.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the latency calls to this file (go tool pprof)")
+	fleetN := fs.Int("fleet", 0, "instead of the figures above: run the phonesim binary with one fleet block of `N` phones (docs/benchmarks.md, fleet scale)")
+	callRate := fs.Float64("callrate", 0, "instead of the figures above: SIPp calls a fleet of -fleet-phones auto-answering phones at this many calls per second (docs/benchmarks.md, call rate)")
+	callSecs := fs.Int("callsecs", 60, "with -callrate: how long to call")
+	fleetPhones := fs.Int("fleet-phones", 1000, "with -callrate: phones in the fleet")
+	sinks := fs.String("sinks", "instant,slow,dead", "with -callrate: the CTI sinks to run against, in order (instant, slow: answers in 2 s, dead: never answers)")
 	quick := fs.Bool("quick", false, fmt.Sprintf("smoke test: %d calls, %d phones (unless -calls/-phones are given)", quickCalls, quickPhones))
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -74,6 +79,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "phonesim-bench: unexpected arguments %q\n", fs.Args())
 		return 2
+	}
+	if *callRate > 0 {
+		// Each phone must be free again when its turn comes round: a
+		// call held callHoldMS, phones/rate seconds apart per phone.
+		if *callRate*callHoldMS/1000 >= float64(*fleetPhones) {
+			fmt.Fprintf(stderr, "phonesim-bench: %d phones cannot take %.0f calls/s held %d ms each without a second call on a phone; give more -fleet-phones\n", *fleetPhones, *callRate, callHoldMS)
+			return 2
+		}
+		return runCallRate(ctx, *callRate, *callSecs, *fleetPhones, strings.Split(*sinks, ","), *out, stdout, stderr)
+	}
+	if *fleetN > 0 {
+		idle := 30 * time.Second
+		if fs.Lookup("idle").Value.String() != defaultIdle.String() {
+			idle = opts.Idle
+		}
+		return runFleetBench(ctx, *fleetN, idle, *out, stdout, stderr)
 	}
 	if *quick {
 		set := map[string]bool{}

@@ -53,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	version := fs.Bool("version", false, "print the version and exit")
 	events := fs.String("events", "auto", "print every phone's events on stdout as they happen: on, off, or auto (on for the demo)")
 	stateDir := fs.String("state-dir", "", "`dir` for each phone's state file (what its web pages changed; default: beside --config, none for the demo)")
+	scale := addScaleFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -73,14 +74,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var f *config.File
+	var err error
 	if *cfgPath == "" {
 		f = config.Demo()
 	} else {
-		var err error
 		if f, err = config.Load(*cfgPath); err != nil {
 			fmt.Fprintf(stderr, "phonesim: %v\n", err)
 			return exitUsage
 		}
+	}
+	if f, err = scale.apply(f); err != nil {
+		fmt.Fprintf(stderr, "phonesim: %v\n", err)
+		return exitUsage
 	}
 	if *check {
 		fmt.Fprintf(stdout, "%s: ok (%d phones)\n", nameOr(*cfgPath, "demo"), len(f.Phones))
@@ -99,12 +104,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log, StateDir: *stateDir})
+	up := newStartup(stderr, len(f.Phones))
+	opts, err := scale.prepare(f, stderr, fleet.Options{Logger: log, OnStarted: up.started, StateDir: *stateDir})
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
 	}
-	waitRegistered(ctx, fl, 5*time.Second)
+	following := up.follow(ctx, 5*time.Second)
+	fl, err := fleet.Start(ctx, f, opts)
+	if err != nil {
+		following(true)
+		fmt.Fprintf(stderr, "phonesim: %v\n", err)
+		return exitFailed
+	}
+	defer scale.serve(fl, log)()
+	following(false)
+	releaseStartup()
 	printBanner(stdout, fl, *cfgPath == "")
 	if *events == "on" || *events == "auto" && *cfgPath == "" {
 		fmt.Fprintln(stdout, "\nevents (what a CTI server receives as Action URLs):")
@@ -125,7 +140,12 @@ func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
 	if fl.Registrar != nil {
 		fmt.Fprintf(w, "registrar  sip:%s\n", fl.Registrar.Addr())
 	}
-	for _, m := range fl.Phones {
+	phones := fl.Phones
+	if len(phones) > maxBanner {
+		printFleetBanner(w, fl)
+		phones = nil
+	}
+	for _, m := range phones {
 		fmt.Fprintf(w, "phone %-8s sip:%s %s\n", m.Config.Name, m.UA.Addr(), lineStates(m))
 		fmt.Fprintf(w, "  active uri  %s?key=OK\n", m.ActiveURI())
 		fmt.Fprintf(w, "  status      %s\n", m.StatusURL())
@@ -145,26 +165,6 @@ func nameOr(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// waitRegistered gives the lines a moment to register so the banner can
-// say how they stand; a line that fails keeps retrying in the background.
-func waitRegistered(ctx context.Context, fl *fleet.Fleet, max time.Duration) {
-	deadline := time.Now().Add(max)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		pending := false
-		for _, m := range fl.Phones {
-			for _, l := range m.Phone.Snapshot().Lines {
-				if l.Registration == "registering" || l.Registration == "unregistered" {
-					pending = true
-				}
-			}
-		}
-		if !pending {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // lineStates is "L1 1001@127.0.0.1:5060 registered, L2 ...".

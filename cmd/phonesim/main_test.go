@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -62,13 +60,8 @@ func TestBadConfigExits2WithFileLine(t *testing.T) {
 // The real binary runs a config until SIGTERM, then unregisters (the CTI
 // server receives Unregistered) and exits 0.
 func TestSIGTERMUnregistersAndExits0(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	cti := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = append(got, r.URL.Path)
-		mu.Unlock()
-	}))
+	h := newHits()
+	cti := httptest.NewServer(h)
 	defer cti.Close()
 
 	ip := peers.LoopbackIP(t)
@@ -126,22 +119,10 @@ phones:
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no banner; stderr: %s", stderr.String())
 	}
-	has := func(p string) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, g := range got {
-			if g == p {
-				return true
-			}
-		}
-		return false
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !has("/registered") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !has("/setup_completed") || !has("/registered") {
-		t.Fatalf("before SIGTERM the CTI server got %v", got)
+	has := func(p string) bool { _, ok := h.at(p); return ok }
+	h.wait(t, "/registered", 10*time.Second)
+	if !has("/setup_completed") {
+		t.Fatalf("before SIGTERM the CTI server got %v", h.paths())
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -157,6 +138,6 @@ phones:
 		t.Fatal("phonesim did not exit within 20s of SIGTERM")
 	}
 	if !has("/unregistered") {
-		t.Fatalf("Unregistered was not sent before exit; CTI got %v", got)
+		t.Fatalf("Unregistered was not sent before exit; CTI got %v", h.paths())
 	}
 }

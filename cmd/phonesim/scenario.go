@@ -111,9 +111,12 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				fmt.Fprintln(stderr, r.Message())
 			}
 		}
+		// The plain tally CI systems read as a test run's result.
+		fmt.Fprintf(stderr, "scenarios: %d passed, %d failed\n", len(results)-failed, failed)
 		return exitFailed
 	}
 	fmt.Fprintf(progress, "\nall %d scenarios passed (%s)\n", len(results), time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(progress, "scenarios: %d passed, 0 failed\n", len(results))
 	return exitOK
 }
 

@@ -31,6 +31,10 @@ func TestScenarioExamplePassesExit0(t *testing.T) {
 	if n := strings.Count(out, "\n  ok   "); n != 8 || !strings.Contains(out, "all 1 scenarios passed") {
 		t.Errorf("%d ok lines:\n%s", n, out)
 	}
+	// The last line is the plain tally CI systems read.
+	if !strings.HasSuffix(out, "\nscenarios: 1 passed, 0 failed\n") {
+		t.Errorf("no closing tally line:\n%s", out)
+	}
 }
 
 // A scenario expecting a wrong event exits 1 naming its file and line;
@@ -47,6 +51,9 @@ func TestScenarioWrongEventExits1WithJUnitAndJSON(t *testing.T) {
 	if !strings.Contains(errOut, wrong+":6: bob (1002) should send Missed Call: expected bob: missed_call") ||
 		!strings.Contains(errOut, "bob LCD:") {
 		t.Errorf("stderr should name %s:6 with the LCD:\n%s", wrong, errOut)
+	}
+	if !strings.HasSuffix(errOut, "\nscenarios: 1 passed, 1 failed\n") {
+		t.Errorf("stderr should close with the tally:\n%s", errOut)
 	}
 	var rep struct {
 		Passed    bool `json:"passed"`

@@ -21,15 +21,20 @@ import (
 
 // hits records the Action URL GETs a CTI server received, by path.
 type hits struct {
-	mu  sync.Mutex
-	got map[string]time.Time // first arrival of each path
+	mu   sync.Mutex
+	got  map[string]time.Time // first arrival of each path
+	more chan struct{}        // closed and replaced on each new path
 }
+
+func newHits() *hits { return &hits{got: map[string]time.Time{}, more: make(chan struct{})} }
 
 func (h *hits) ServeHTTP(_ http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.got[r.URL.Path]; !ok {
 		h.got[r.URL.Path] = time.Now()
+		close(h.more)
+		h.more = make(chan struct{})
 	}
 }
 
@@ -40,17 +45,35 @@ func (h *hits) at(path string) (time.Time, bool) {
 	return t, ok
 }
 
+// paths lists the paths received so far.
+func (h *hits) paths() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ps []string
+	for p := range h.got {
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// wait returns when path first arrived, waiting up to timeout; it wakes on
+// each new path the CTI server gets.
 func (h *hits) wait(t *testing.T, path string, timeout time.Duration) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.After(timeout)
 	for {
-		if at, ok := h.at(path); ok {
+		h.mu.Lock()
+		at, ok := h.got[path]
+		more := h.more
+		h.mu.Unlock()
+		if ok {
 			return at
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-more:
+		case <-deadline:
 			t.Fatalf("CTI server did not get %s within %v", path, timeout)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -65,7 +88,7 @@ type demo struct {
 
 func startDemo(t *testing.T, args ...string) *demo {
 	t.Helper()
-	h := &hits{got: map[string]time.Time{}}
+	h := newHits()
 	cti := httptest.NewServer(h)
 	t.Cleanup(cti.Close)
 
@@ -80,6 +103,8 @@ func startDemo(t *testing.T, args ...string) *demo {
     lines:
       - {user: "%[5]s", password: %[6]s, server: "%[2]s:%[7]d", expires: 60}
     action_url:
+      incoming_call: %[8]s/%[1]s/incoming_call
+      established: %[8]s/%[1]s/established
       hold: %[8]s/%[1]s/hold
       terminated: %[8]s/%[1]s/terminated
       unregistered: %[8]s/%[1]s/unregistered
@@ -125,9 +150,9 @@ func (d *demo) get(t *testing.T, uri, query string) {
 func (d *demo) heldCall(t *testing.T) {
 	t.Helper()
 	d.get(t, d.alice, "number=1002")
-	waitCallState(t, d.bob, "ringing")
+	d.cti.wait(t, "/bob/incoming_call", 5*time.Second)
 	d.get(t, d.bob, "key=OK")
-	waitCallState(t, d.alice, "talking")
+	d.cti.wait(t, "/alice/established", 5*time.Second)
 	d.get(t, d.alice, "key=F_HOLD")
 	d.cti.wait(t, "/alice/hold", 5*time.Second)
 }
@@ -219,25 +244,6 @@ func readBanner(t *testing.T, stdout, stderr *syncBuffer) []string {
 		}
 	}
 	return uris
-}
-
-// waitCallState polls the phone's status API (next to its Active URI)
-// until its first call is in state.
-func waitCallState(t *testing.T, activeURI, state string) {
-	t.Helper()
-	status := strings.Replace(activeURI, "/cgi-bin/ConfigManApp.com?key=OK", "/api/status", 1)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(status); err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if bytes.Contains(bytes.ReplaceAll(b, []byte(" "), nil), []byte(`"state":"`+state+`"`)) {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no call %s at %s", state, status)
 }
 
 // syncBuffer is a bytes.Buffer safe for the process's writer and the test.

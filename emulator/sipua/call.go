@@ -21,6 +21,7 @@ type callLeg struct {
 	line     int           // 1-based line the call is on; set before the leg is shared
 	callID   string        // incoming calls: the INVITE's Call-ID, set before the leg is shared
 	decision chan decision // incoming: answer, reject or redirect, from the phone
+	ring     chan struct{} // incoming: the phone took the call and rings
 	hangupCh chan struct{} // closed when the user hangs up
 	once     sync.Once
 
@@ -128,7 +129,7 @@ func dialogIDOf(d sipDialog) dialogID {
 }
 
 func newLeg(ref emulator.CallRef) *callLeg {
-	return &callLeg{ref: ref, line: 1, decision: make(chan decision, 1), hangupCh: make(chan struct{})}
+	return &callLeg{ref: ref, line: 1, decision: make(chan decision, 1), ring: make(chan struct{}, 1), hangupCh: make(chan struct{})}
 }
 
 func (l *callLeg) hangup() { l.once.Do(func() { close(l.hangupCh) }) }
@@ -215,15 +216,19 @@ func (u *UA) serveIncoming(d *diago.DialogServerSession) {
 	if to != nil {
 		in.LocalURI, in.LocalDisplay = uriString(to.Address), to.DisplayName
 	}
-	_ = d.Trying()
-	u.to.Post(in)
-	if replaced == nil {
+	if replaced != nil {
 		// A replacing call is answered at once (RFC 3891 §3: it takes
-		// over a call the user already accepted); any other rings.
-		if err := d.Ringing(); err != nil {
-			u.to.Post(emulator.SIPEnded{Ref: ref, ByRemote: true, Reason: err.Error()})
-			return
-		}
+		// over a call the user already accepted).
+		_ = d.Trying()
+		u.to.Post(in)
+	} else {
+		// Any other waits for the phone: it rings (180) or is answered
+		// 486/302 at once, with nothing before. sipgo sends 100 Trying
+		// itself if neither has gone out within 200 ms (RFC 3261
+		// §17.2.1: "MUST generate a 100 (Trying) response unless it knows
+		// that the TU will generate a provisional or final response
+		// within 200 ms").
+		u.to.Post(in)
 		if !u.awaitAnswer(d, leg) {
 			return
 		}
@@ -251,35 +256,68 @@ func (u *UA) serveIncoming(d *diago.DialogServerSession) {
 	u.talk(d.Context(), ref, leg, d.Hangup)
 }
 
-// awaitAnswer waits for the phone's decision on a ringing call. It returns
-// true to answer; otherwise it has sent the final response and reported
-// SIPEnded.
+// awaitAnswer waits for the phone's decision on a new incoming call,
+// sending 180 Ringing when the phone rings. It returns true to answer;
+// otherwise it has sent the final response and reported SIPEnded.
 func (u *UA) awaitAnswer(d *diago.DialogServerSession, leg *callLeg) bool {
 	ref := leg.ref
-	select {
-	case dec := <-leg.decision:
-		switch {
-		case dec.answer:
-			return true
-		case dec.code == sip.StatusMovedTemporarily:
-			u.redirect(d, leg, dec.target)
-		default:
-			code := dec.code
-			if code == 0 {
-				code = sip.StatusBusyHere
+	ring := leg.ring
+	// ring180 sends the 180 once the phone rings (rang: Ring was
+	// received; otherwise it is looked for). The phone's loop calls Ring
+	// before anything else about the call, so it is checked first
+	// whatever woke the select (Ring and an auto-answer come together).
+	ring180 := func(rang bool) bool {
+		if !rang && ring != nil {
+			select {
+			case <-ring:
+				rang = true
+			default:
 			}
-			u.refuse(d, leg, code)
 		}
-	case <-leg.hangupCh:
-		u.refuse(d, leg, statusDecline)
-	case <-d.Context().Done():
-		// CANCEL from the caller (RFC 3261 §9.2: the INVITE gets 487).
-		u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusRequestTerminated, Reason: "Request Terminated", ByRemote: true, Cancelled: true})
-	case <-u.ctx.Done():
-		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
-		u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusServiceUnavailable, Reason: "phone shutting down"})
+		if !rang {
+			return true
+		}
+		ring = nil
+		if err := d.Ringing(); err != nil {
+			u.to.Post(emulator.SIPEnded{Ref: ref, ByRemote: true, Reason: err.Error()})
+			return false
+		}
+		return true
 	}
-	return false
+	for {
+		select {
+		case <-ring:
+			if !ring180(true) {
+				return false
+			}
+			continue
+		case dec := <-leg.decision:
+			if !ring180(false) {
+				return false
+			}
+			switch {
+			case dec.answer:
+				return true
+			case dec.code == sip.StatusMovedTemporarily:
+				u.redirect(d, leg, dec.target)
+			default:
+				code := dec.code
+				if code == 0 {
+					code = sip.StatusBusyHere
+				}
+				u.refuse(d, leg, code)
+			}
+		case <-leg.hangupCh:
+			u.refuse(d, leg, statusDecline)
+		case <-d.Context().Done():
+			// CANCEL from the caller (RFC 3261 §9.2: the INVITE gets 487).
+			u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusRequestTerminated, Reason: "Request Terminated", ByRemote: true, Cancelled: true})
+		case <-u.ctx.Done():
+			_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+			u.to.Post(emulator.SIPEnded{Ref: ref, Code: sip.StatusServiceUnavailable, Reason: "phone shutting down"})
+		}
+		return false
+	}
 }
 
 // talk waits for either side to end an established call.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/emiago/diago"
 	"github.com/emiago/sipgo/sip"
@@ -45,9 +46,26 @@ func (u *UA) Transfer(ref emulator.CallRef, target string, replaces emulator.Cal
 		// RFC 3892: Referred-By names us, the transferor. diago would
 		// put the far end's Contact there for a call we placed.
 		by := sip.NewHeader("Referred-By", "<"+uriString(sip.Uri{User: lc.User, Host: hostOf(lc.Server)})+">")
-		ctx, cancel := u.requestCtx(d.Context(), u.opts.RequestTimeout)
-		defer cancel()
-		err = safely(func() error { return refer(ctx, d, referTo, by, rep.notify) })
+		for attempt := 0; ; attempt++ {
+			// As long as a re-INVITE may take: the far end may first
+			// hold its call with us (linphone does) before it answers.
+			ctx, cancel := u.requestCtx(d.Context(), reinviteTimeout)
+			err = safely(func() error { return refer(ctx, d, referTo, by, rep.notify) })
+			cancel()
+			code, _ := sipStatus(err)
+			if code != sip.StatusRequestPending || attempt == len(referRetries) || d.Context().Err() != nil {
+				break
+			}
+			// 491 Request Pending: the far end still has our hold
+			// re-INVITE open (a proxy with several workers can deliver
+			// the REFER before that INVITE's ACK). RFC 3261 §14.1 has
+			// a re-INVITE tried again after a pause; the REFER gets the
+			// same, with pauses sized for that race.
+			u.log.Debug("REFER retry after 491", "call", ref, "attempt", attempt+1)
+			if !sleep(d.Context(), referRetries[attempt]) {
+				break
+			}
+		}
 		if err != nil {
 			u.log.Info("REFER failed", "call", ref, "refer_to", referTo.String(), "error", err)
 			code, _ := sipStatus(err)
@@ -60,6 +78,10 @@ func (u *UA) Transfer(ref emulator.CallRef, target string, replaces emulator.Cal
 		rep.settle(0, errors.New("phone shutting down"))
 	}
 }
+
+// referRetries are the pauses before a REFER refused with 491 is sent
+// again.
+var referRetries = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, 900 * time.Millisecond}
 
 // refer sends REFER on either kind of dialog; onNotify gets the sipfrag
 // status of each NOTIFY of the implicit subscription (RFC 3515 §2.4.4).

@@ -95,6 +95,7 @@ type UA struct {
 	regs    []*registration
 	wg      sync.WaitGroup
 	inSeq   atomic.Uint64
+	origins sdpOrigins // our SDP origin per dialog (sdporigin.go)
 	// referSeq numbers the calls we place for a received REFER ("r1",
 	// "r2", ...), apart from the phone's "o" and our "i" refs.
 	referSeq atomic.Uint64
@@ -132,6 +133,7 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		contactUser = u.opts.Lines[0].User
 	}
 	u.gate.Store(false)
+	filterRTCPNoise() // before any call's media starts (rtcpnoise.go)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(contactUser), sipgo.WithUserAgentHostname(u.opts.IP),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerReadFilter(func(_ sip.TransportReadProps, data []byte) ([]byte, error) {
@@ -153,24 +155,29 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		_ = ua.Close()
 		return fmt.Errorf("sip: %w", err)
 	}
-	dopts := []diago.DiagoOption{diago.WithLogger(u.log), diago.WithServer(srv)}
-	if u.opts.Transport != "udp" {
-		// diago binds only its UDP client; a TCP connection would leave
-		// from the host's default address, not the phone's.
-		cli, err := sipgo.NewClient(ua, sipgo.WithClientNAT(), sipgo.WithClientLogger(u.log),
-			sipgo.WithClientConnectionAddr(net.JoinHostPort(u.opts.IP, "0")))
-		if err != nil {
-			lis.close()
-			_ = ua.Close()
-			return fmt.Errorf("sip: %w", err)
-		}
-		dopts = append(dopts, diago.WithClient(cli))
+	// Our own client, not diago's: a TCP connection would otherwise leave
+	// from the host's default address, and every request goes through
+	// sentRequests (route.go) on its way out.
+	copts := []sipgo.ClientOption{sipgo.WithClientNAT(), sipgo.WithClientLogger(u.log),
+		sipgo.WithClientConnectionAddr(net.JoinHostPort(u.opts.IP, "0"))}
+	if u.opts.Transport == "udp" {
+		copts = append(copts[:2], sipgo.WithClientConnectionAddr(u.Addr()),
+			sipgo.WithClientHostname(u.opts.IP), sipgo.WithClientPort(port))
 	}
+	cli, err := sipgo.NewClient(ua, copts...)
+	if err != nil {
+		lis.close()
+		_ = ua.Close()
+		return fmt.Errorf("sip: %w", err)
+	}
+	cli.TxRequester = sentRequests{u: u, txl: ua.TransactionLayer(), tpl: ua.TransportLayer()}
+	dopts := []diago.DiagoOption{diago.WithLogger(u.log), diago.WithServer(srv), diago.WithClient(cli)}
 	u.dg = diago.NewDiago(ua, append(dopts,
 		diago.WithServerRequestMiddleware(func(next sipgo.RequestHandler) sipgo.RequestHandler {
 			// The guard screens first; inDialog then sees re-INVITEs
 			// (remote hold) and takes REFERs (transfer) of our calls.
-			return guard(u.log)(u.trusted(u.outOfDialog(u.inDialog(next))))
+			// originsOfAnswers puts our SDP origin into INVITE answers.
+			return guard(u.log)(u.trusted(u.outOfDialog(u.inDialog(u.originsOfAnswers(next)))))
 		}),
 		diago.WithTransport(diago.Transport{
 			Transport:    u.opts.Transport,
@@ -292,6 +299,16 @@ func (u *UA) Dial(ref emulator.CallRef, line int, target string) {
 		defer u.calls.Delete(ref)
 		u.runOutgoing(leg, target)
 	}()
+}
+
+// Ring implements emulator.Signaling: the call's goroutine sends 180.
+func (u *UA) Ring(ref emulator.CallRef) {
+	if leg := u.leg(ref); leg != nil {
+		select {
+		case leg.ring <- struct{}{}:
+		default: // already told
+		}
+	}
 }
 
 // Answer implements emulator.Signaling.

@@ -1,5 +1,5 @@
-// Package peers starts real SIP peers from Debian — SIPp, Kamailio and
-// baresip — on loopback addresses for the tests of other packages, and
+// Package peers starts real SIP peers from Debian — SIPp, Kamailio, baresip
+// and linphone — on loopback addresses for the tests of other packages, and
 // stops them when the test ends.
 //
 // Every peer runs in its own process group inside a temporary directory of
@@ -13,10 +13,15 @@
 // that run in parallel, even in different test binaries, do not compete for
 // ports.
 //
-// The binaries come from Debian packages (sip-tester, kamailio, baresip);
+// The binaries come from Debian packages (sip-tester, kamailio, baresip,
+// linphone-cli);
 // `make deps` installs them. When one is missing the test is skipped, except
 // on CI (CI=true), where it fails: see Require.
 //
 // Recipes follow the field notes (/work/shared/design/field-notes.md, "Real
-// SIP peers from Debian"): sipp 3.6.1, kamailio 5.6.3, baresip 1.0.0.
+// SIP peers from Debian"): sipp 3.6.1, kamailio 5.6.3, baresip 1.0.0,
+// linphone-cli 5.1.65.
+//
+// CaptureLoopback records the UDP datagrams on lo (a packet socket, as
+// tcpdump -i lo), for tests that check where each SIP request went.
 package peers

@@ -55,6 +55,9 @@ loadmodule "htable.so"
 loadmodule "auth.so"
 
 modparam("usrloc", "db_mode", 0)
+# No GRUU: linphone would get one without a port and use it as its
+# Contact, which on loopback routes to :5060.
+modparam("registrar", "gruu_enabled", 0)
 modparam("htable", "htable", "users=>size=6;")
 
 {{- if .Users}}

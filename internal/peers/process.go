@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,9 @@ type processSpec struct {
 	// logFiles are extra files (relative to dir) whose tails are shown
 	// when the test fails.
 	logFiles []string
+	// stdin, when set, receives a pipe to the process's standard input
+	// (linphonec reads its commands there); else stdin is /dev/null.
+	stdin *io.WriteCloser
 }
 
 // groupGuard runs a command that forks workers (kamailio) under /bin/sh, so
@@ -70,6 +74,13 @@ func startProcess(t testing.TB, spec processSpec) *process {
 	cmd := exec.Command(spec.bin, spec.args...)
 	cmd.Dir = spec.dir
 	cmd.Stdin = nil // /dev/null
+	if spec.stdin != nil {
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatalf("peers: %s stdin: %v", spec.name, err)
+		}
+		*spec.stdin = w
+	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
