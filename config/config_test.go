@@ -107,7 +107,7 @@ func TestExample(t *testing.T) {
 	// The example documents every field: each yaml tag appears in it.
 	text := string(mustRead(t, "example.yaml"))
 	for _, typ := range []reflect.Type{reflect.TypeFor[File](), reflect.TypeFor[Registrar](),
-		reflect.TypeFor[Phone](), reflect.TypeFor[Line](), reflect.TypeFor[Admin](), reflect.TypeFor[Media](),
+		reflect.TypeFor[Phone](), reflect.TypeFor[Line](), reflect.TypeFor[Admin](), reflect.TypeFor[Media](), reflect.TypeFor[ActiveURI](),
 		reflect.TypeFor[FleetBlock](), reflect.TypeFor[Accounts]()} {
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("yaml"), ",")
