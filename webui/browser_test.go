@@ -410,3 +410,27 @@ func TestScreenshotActionURLPage(t *testing.T) {
 	}
 	t.Logf("wrote %s (%d bytes)", out, len(png))
 }
+
+// The Status page is live: a call shows up without a reload, from the
+// /api/events stream.
+func TestBrowserStatusPageIsLive(t *testing.T) {
+	ps := startDemo(t, "")
+	alice, bob := ps.Phone("alice"), ps.Phone("bob")
+	ctx := browser(t)
+	login(t, ctx, webBase(alice), "admin")
+	var before string
+	run(t, ctx, "Status page", chromedp.Navigate(webBase(alice)+"/"), chromedp.Text(`#status`, &before))
+	if !strings.Contains(before, "No call.") || !strings.Contains(before, "registered") {
+		t.Fatalf("Status page before the call:\n%s", before)
+	}
+	run(t, ctx, "mark the page", chromedp.Evaluate(`window.notReloaded = true`, nil))
+	bob.MustURI(t, "number=1001&outgoing_uri=1002@127.0.0.1")
+	var notReloaded bool
+	run(t, ctx, "the call appears",
+		chromedp.Poll(`document.getElementById("status").textContent.includes("incoming")`, nil,
+			chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`window.notReloaded === true`, &notReloaded))
+	if !notReloaded {
+		t.Error("the page reloaded; want the section updated in place")
+	}
+}
