@@ -65,6 +65,7 @@ func TestExample(t *testing.T) {
 		t.Fatalf("%d phones, want 3 listed and 2 from the fleet block", len(f.Phones))
 	}
 	alice := f.PhoneByName("alice")
+	yes := true
 	wantAlice := Phone{
 		Name: "alice", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 		RTPPorts: "20000-20999", MAC: "00:a8:59:00:10:01", Model: "X4U", Firmware: "2.12.1",
@@ -73,6 +74,7 @@ func TestExample(t *testing.T) {
 		Media:           Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
 		Forward:         Forward{Busy: "1002", NoAnswerSeconds: 20},
 		ProvisioningURL: "http://127.0.0.1:9000/prov/",
+		ActiveURI:       ActiveURI{Enabled: &yes, Allow: []string{"127.0.0.1", "10.0.0.0/8"}},
 		DSS: []DSSKey{{Type: "speed_dial", Value: "1002", Label: "Bob"}, {Type: "blf", Value: "1003", Label: "Carol"},
 			{Type: "transfer", Value: "1009", Label: "Desk"}},
 		Lines: []Line{
