@@ -29,7 +29,7 @@ help:
 	@echo "make cover   tests with a coverage profile in $(COVER_PROFILE)"
 	@echo "make clean   remove bin/"
 	@echo "make gui     build $(GUI_BIN) (cgo, X11/GL headers: make deps) and show the demo phones"
-	@echo "make screenshot  write docs/screenshot.png (the demo with a call up; Xvfb if no DISPLAY)"
+	@echo "make screenshot  write docs/screenshot.png (the demo with a call up; Xvfb if no DISPLAY) and docs/actionurl.png (the Action URL page, chromium)"
 	@echo "make gui-bench   idle CPU of the GUI, min-FPS and ebiten's default mode (docs/benchmarks.md)"
 
 deps:
@@ -95,6 +95,7 @@ gui: $(GUI_BIN)
 
 screenshot: $(GUI_BIN)
 	$(XRUN) ./$(GUI_BIN) --scale 1 --no-sound --call --screenshot docs/screenshot.png
+	PHONESIM_SCREENSHOT=$(CURDIR)/docs/actionurl.png $(GO) test -count=1 -run '^TestScreenshotActionURLPage$$' ./webui/
 
 # CPU use of the GUI showing four phones (gui/testdata/four.yaml), in both
 # redraw modes, idle and with a call up.

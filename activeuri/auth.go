@@ -41,6 +41,15 @@ var loginHTML string
 
 var loginTemplate = template.Must(template.New("login").Parse(loginHTML))
 
+var lockedOutTemplate = template.Must(template.New("locked").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Locked out</title></head>
+<body style="font-family:sans-serif;margin:3em auto;max-width:28em">
+<h1 id="locked-out">Locked out</h1>
+<p>Too many failed logins from {{.Client}}. Try again in {{.Seconds}} seconds.</p>
+</body></html>
+`))
+
 // Realm is the Basic realm of every challenge.
 const Realm = "phonesim"
 
@@ -230,7 +239,7 @@ func (a *authenticator) succeeded(ip netip.Addr) {
 // checkAuth lets the request through (true) or answers 401/403 (false).
 func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request, client netip.Addr) bool {
 	if wait, locked := s.auth.lockedOut(client); locked {
-		writeLockedOut(w, client, wait)
+		writeLockedOut(w, r, client, wait)
 		return false
 	}
 	if s.auth.validSession(r) {
@@ -247,7 +256,7 @@ func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request, client netip.
 	}
 	s.log.Info("wrong Basic credentials", "client", r.RemoteAddr, "path", r.URL.Path)
 	if wait, locked := s.auth.failed(client); locked {
-		writeLockedOut(w, client, wait)
+		writeLockedOut(w, r, client, wait)
 		return false
 	}
 	s.writeLoginForm(w, r, http.StatusUnauthorized, requestedPath(r), "Wrong user name or password.")
@@ -262,10 +271,39 @@ func requestedPath(r *http.Request) string {
 	return safeNext(r.URL.RequestURI())
 }
 
-func writeLockedOut(w http.ResponseWriter, client netip.Addr, wait time.Duration) {
+func writeLockedOut(w http.ResponseWriter, r *http.Request, client netip.Addr, wait time.Duration) {
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		// A browser gets a page that says what happened, as a desk
+		// phone's web UI does after too many wrong passwords.
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		h.Set("X-Frame-Options", "DENY")
+		w.WriteHeader(http.StatusForbidden)
+		_ = lockedOutTemplate.Execute(w, struct {
+			Client  string
+			Seconds int
+		}{client.String(), secs})
+		return
+	}
 	httpError(w, http.StatusForbidden, "too many failed logins from %s: locked out, try again in %ds", client, secs)
+}
+
+// challenge is the WWW-Authenticate of a 401. A browser navigating to a
+// page (Sec-Fetch-Mode: navigate, sent by every current browser) gets a
+// challenge of the form scheme, which it does not know and so shows the
+// login form in the body instead of its Basic password dialog (headless
+// browsers cannot answer that dialog at all). CTI software and scripts
+// get Basic, as RFC 7617 clients expect; both are valid challenges
+// (RFC 9110 §11.6.1).
+func challenge(r *http.Request) string {
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+		return `Form realm="` + Realm + `"`
+	}
+	return `Basic realm="` + Realm + `"`
 }
 
 type loginPage struct{ Name, Next, Message string }
@@ -274,7 +312,7 @@ type loginPage struct{ Name, Next, Message string }
 func (s *Server) writeLoginForm(w http.ResponseWriter, r *http.Request, code int, next, msg string) {
 	h := w.Header()
 	if code == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+		h.Set("WWW-Authenticate", challenge(r))
 	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -302,7 +340,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	client := clientAddr(r)
 	if wait, locked := s.auth.lockedOut(client); locked {
-		writeLockedOut(w, client, wait)
+		writeLockedOut(w, r, client, wait)
 		return
 	}
 	form, err := readLoginForm(w, r)
@@ -314,7 +352,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.auth.credentialsOK(form.Get("user"), form.Get("password")) {
 		s.log.Info("wrong login", "client", r.RemoteAddr)
 		if wait, locked := s.auth.failed(client); locked {
-			writeLockedOut(w, client, wait)
+			writeLockedOut(w, r, client, wait)
 			return
 		}
 		s.writeLoginForm(w, r, http.StatusUnauthorized, next, "Wrong user name or password.")

@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -397,5 +398,24 @@ func TestCredentialsOK(t *testing.T) {
 func TestCookieNameDiffersPerPhone(t *testing.T) {
 	if cookieName("desk1") == cookieName("desk2") {
 		t.Fatal("two phones share a cookie name; on one host they would log each other out")
+	}
+}
+
+// A browser navigating to a page gets a challenge it does not prompt for
+// (and so shows the login form); other clients get Basic. Both 401.
+func TestBrowserNavigationGetsTheFormNotABasicDialog(t *testing.T) {
+	s := New(newRecordingDevice(), Options{})
+	for _, c := range []struct{ mode, want string }{{"navigate", `Form realm="phonesim"`}, {"", `Basic realm="phonesim"`}} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = "127.0.0.1:4000"
+		if c.mode != "" {
+			req.Header.Set("Sec-Fetch-Mode", c.mode)
+		}
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != c.want ||
+			!strings.Contains(rec.Body.String(), `name="password"`) {
+			t.Errorf("Sec-Fetch-Mode %q: %d %q, want 401 %q with the form", c.mode, rec.Code, rec.Header().Get("WWW-Authenticate"), c.want)
+		}
 	}
 }

@@ -95,6 +95,13 @@ type Options struct {
 	// Observe, if set, sees every Active URI request once answered
 	// (observe.go); it runs on the request's goroutine and must not block.
 	Observe func(Request)
+	// Active, if set, is the Active URI switch and allow-list the web
+	// pages edit (allowlist.go); it guards only PathCommand. A client it
+	// refuses gets 403 before authentication, and the refusal is logged.
+	Active *AllowList
+	// Pages, if set, serves "/" and every path this server does not know
+	// (any method), after authentication: the phone's web pages (webui).
+	Pages http.Handler
 }
 
 // Defaults of Options, in one place.
@@ -185,9 +192,18 @@ var routes = map[string]route{
 		served: func(s *Server) bool { return s.opts.Metrics != nil }},
 }
 
+// pagesRoute hands a request to Options.Pages, which checks methods itself.
+var pagesRoute = route{
+	methods: []string{http.MethodGet, http.MethodPost},
+	handle:  func(s *Server, w http.ResponseWriter, r *http.Request) { s.opts.Pages.ServeHTTP(w, r) },
+}
+
 // route finds the page for a path, if this phone serves it.
 func (s *Server) route(path string) (route, bool) {
 	rt, ok := routes[path]
+	if s.opts.Pages != nil && (!ok || path == "/") {
+		return pagesRoute, true
+	}
 	if ok && rt.served != nil && !rt.served(s) {
 		return route{}, false
 	}
@@ -230,6 +246,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	client := clientAddr(r)
 	if !s.allowed(client) {
 		s.log.Debug("client IP not allowed", "client", r.RemoteAddr, "path", r.URL.Path)
+		httpError(w, http.StatusForbidden, "client IP not allowed: %s", displayAddr(client, r))
+		return
+	}
+	if r.URL.Path == PathCommand && s.opts.Active != nil && !s.opts.Active.Allows(client) {
+		if !s.opts.Active.Enabled() {
+			s.log.Info("Active URI is off: request refused", "client", r.RemoteAddr)
+			httpError(w, http.StatusForbidden, "Active URI is turned off on this phone")
+			return
+		}
+		s.log.Info("Active URI client not in the allow-list: refused", "client", r.RemoteAddr)
 		httpError(w, http.StatusForbidden, "client IP not allowed: %s", displayAddr(client, r))
 		return
 	}

@@ -109,9 +109,25 @@ type Phone struct {
 	// ActionURL is the URL template sent on each event; events without
 	// one send nothing.
 	ActionURL ActionURLs `yaml:"action_url,omitempty"`
+	// ActiveURI is the Active URI switch and client allow-list (also on
+	// the phone's web page Active URI).
+	ActiveURI ActiveURI `yaml:"active_uri,omitempty"`
 	// Origin is the fleet block the phone was generated from, if any.
 	Origin Origin `yaml:"-"`
 }
+
+// ActiveURI turns Active URI commands on or off and limits the clients
+// that may send them (Yealink features.action_uri_limit_ip).
+type ActiveURI struct {
+	// Enabled defaults to true.
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Allow lists client addresses: single IPs, CIDR prefixes or "any"
+	// (the default, as on the hardware).
+	Allow []string `yaml:"allow,omitempty"`
+}
+
+// On reports whether Active URI is turned on (the default).
+func (a ActiveURI) On() bool { return a.Enabled == nil || *a.Enabled }
 
 // Admin is the login of the phone's web pages and Active URI (spec §3:
 // default admin/admin).

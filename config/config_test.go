@@ -65,6 +65,7 @@ func TestExample(t *testing.T) {
 		t.Fatalf("%d phones, want 3 listed and 2 from the fleet block", len(f.Phones))
 	}
 	alice := f.PhoneByName("alice")
+	yes := true
 	wantAlice := Phone{
 		Name: "alice", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 		RTPPorts: "20000-20999", MAC: "00:a8:59:00:10:01", Model: "X4U", Firmware: "2.12.1",
@@ -73,6 +74,7 @@ func TestExample(t *testing.T) {
 		Media:           Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
 		Forward:         Forward{Busy: "1002", NoAnswerSeconds: 20},
 		ProvisioningURL: "http://127.0.0.1:9000/prov/",
+		ActiveURI:       ActiveURI{Enabled: &yes, Allow: []string{"127.0.0.1", "10.0.0.0/8"}},
 		DSS: []DSSKey{{Type: "speed_dial", Value: "1002", Label: "Bob"}, {Type: "blf", Value: "1003", Label: "Carol"},
 			{Type: "transfer", Value: "1009", Label: "Desk"}},
 		Lines: []Line{
@@ -107,7 +109,7 @@ func TestExample(t *testing.T) {
 	// The example documents every field: each yaml tag appears in it.
 	text := string(mustRead(t, "example.yaml"))
 	for _, typ := range []reflect.Type{reflect.TypeFor[File](), reflect.TypeFor[Registrar](),
-		reflect.TypeFor[Phone](), reflect.TypeFor[Line](), reflect.TypeFor[Admin](), reflect.TypeFor[Media](),
+		reflect.TypeFor[Phone](), reflect.TypeFor[Line](), reflect.TypeFor[Admin](), reflect.TypeFor[Media](), reflect.TypeFor[ActiveURI](),
 		reflect.TypeFor[FleetBlock](), reflect.TypeFor[Accounts]()} {
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("yaml"), ",")
@@ -444,6 +446,21 @@ func TestCallLimitValidation(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+func TestActiveURIAllowList(t *testing.T) {
+	base := "phones:\n  - name: p1\n    ip: 127.0.0.1\n    sip_port: 5061\n    http_port: 8081\n    lines: [{user: \"1001\", server: \"127.0.0.1:5060\"}]\n"
+	f, err := Parse("t.yaml", []byte(base+"    active_uri: {allow: [127.0.0.1, 10.0.0.0/8]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Phones[0].ActiveURI; !got.On() || len(got.Allow) != 2 {
+		t.Errorf("active_uri = %+v, want on with two entries", got)
+	}
+	_, err = Parse("t.yaml", []byte(base+"    active_uri: {enabled: false, allow: [not-an-ip]}\n"))
+	if err == nil || !strings.Contains(err.Error(), `"not-an-ip" is not an address`) || !strings.Contains(err.Error(), "active_uri.allow") {
+		t.Errorf("bad entry: err = %v, want it named with its path", err)
 	}
 }
 

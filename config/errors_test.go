@@ -50,7 +50,7 @@ phones:
 			want: []string{
 				"phones.yaml:3: registrar.usres: unknown field (did you mean users?)",
 				"phones.yaml:7: phones[0].sip_prot: unknown field (did you mean sip_port?)",
-				"phones.yaml:9: phones[0].colour: unknown field (known: accept_calls_from, action_url, admin, call_appearances, dnd, dss, firmware, forward, http_port, ip, lines, mac, media, model, name, provisioning_url, reject_code, ring_timeout_seconds, rtp_ports, sip_port)",
+				"phones.yaml:9: phones[0].colour: unknown field (known: accept_calls_from, action_url, active_uri, admin, call_appearances, dnd, dss, firmware, forward, http_port, ip, lines, mac, media, model, name, provisioning_url, reject_code, ring_timeout_seconds, rtp_ports, sip_port)",
 				"phones.yaml:11: phones[0].lines[0].auto_anwser: unknown field (did you mean auto_answer?)",
 				"phones.yaml:13: phones[0].action_url.incomming_call: unknown event (did you mean incoming_call?)",
 				"phones.yaml:14: phones[0].action_url.nonsense_event: unknown event (known: always_forward_off, always_forward_on, attended_transfer, blind_transfer, busy_forward_off, busy_forward_on, busy_to_idle, dnd_off, dnd_on, established, hold, idle_to_busy, incoming_call, ip_changed, missed_call, no_answer_forward_off, no_answer_forward_on, off_hook, on_hook, outgoing_call, registered, registration_failed, setup_completed, terminated, transfer_call, unhold, unregistered)",
@@ -340,7 +340,7 @@ phones: []
     sip_port: 5072
     colour: red
 `,
-			want: []string{`phones.yaml:11: phones[1].colour: unknown field (known: accept_calls_from, action_url, admin, call_appearances, dnd, dss, firmware, forward, http_port, ip, lines, mac, media, model, name, provisioning_url, reject_code, ring_timeout_seconds, rtp_ports, sip_port)`},
+			want: []string{`phones.yaml:11: phones[1].colour: unknown field (known: accept_calls_from, action_url, active_uri, admin, call_appearances, dnd, dss, firmware, forward, http_port, ip, lines, mac, media, model, name, provisioning_url, reject_code, ring_timeout_seconds, rtp_ports, sip_port)`},
 		},
 		{
 			name: "merged phone: inherited port collides",

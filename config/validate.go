@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/phonesim/phonesim/activeuri"
 	"github.com/phonesim/phonesim/emulator"
 	"net"
 	"net/netip"
@@ -226,6 +227,9 @@ func (v *validator) phone(path string, p *Phone, baseDir string) {
 	v.media(path+".media", &p.Media, baseDir)
 	v.forward(path+".forward", &p.Forward)
 	v.dss(path+".dss", p.DSS)
+	if _, _, _, err := activeuri.ParseAllowList(p.ActiveURI.Allow); err != nil {
+		s.field(path+".active_uri.allow", "%v", err)
+	}
 	v.actionURL(path+".provisioning_url", p.ProvisioningURL)
 	switch {
 	case len(p.Lines) == 0:

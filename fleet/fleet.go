@@ -40,6 +40,9 @@ type Options struct {
 	// before it starts, so that a subscriber (the scenario runner's Action
 	// URL sender) sees Setup Completed and the first Registered.
 	BeforeStart func(m *Member)
+	// StateDir, if set, is where each phone keeps what its web pages
+	// changed (<name>.state.json), laid over the file's values at start.
+	StateDir string
 	// ShareHTTP makes the phones on one HTTP port share one listener
 	// (shared.go); EnsureOpenFiles says when a fleet needs it.
 	ShareHTTP bool
@@ -204,6 +207,14 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 }
 
 func startPhone(ctx context.Context, f *config.File, pc *config.Phone, sh *sharedHTTP, am *activeURIMetrics, opts Options, log *slog.Logger) (*Member, error) {
+	store, fromState, err := loadState(opts.StateDir, pc)
+	if err != nil {
+		return nil, err
+	}
+	active, err := activeuri.NewAllowList(pc.ActiveURI.On(), pc.ActiveURI.Allow)
+	if err != nil {
+		return nil, fmt.Errorf("active_uri: %w", err)
+	}
 	ecfg := pc.EmulatorConfig()
 	ecfg.Logger = log
 	bootState(&ecfg, pc)
@@ -260,6 +271,8 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, sh *share
 		Metrics:  metricsHandler(sender),
 		ChangeIP: m.changeIP,
 		Observe:  m.Console.addRequest,
+		Active:   active,
+		Pages:    m.webPages(active, store, fromState),
 	})
 	if sh != nil {
 		ip, _ := netip.ParseAddr(pc.IP)

@@ -47,6 +47,9 @@ type Options struct {
 	// RegisterTimeout bounds the wait for every line to register (or
 	// fail) after start. Default 10 s.
 	RegisterTimeout time.Duration
+	// StateDir is fleet.Options.StateDir: where the web pages' changes
+	// are kept ("": nowhere).
+	StateDir string
 }
 
 // Phones is a running configuration: the embedded registrar, if any, and
@@ -102,7 +105,8 @@ func start(ctx context.Context, f *config.File, opts Options) (*Phones, error) {
 	ps := &Phones{File: f, sink: snk}
 	index := 0
 	fl, err := fleet.Start(ctx, f, fleet.Options{
-		Logger: opts.Logger,
+		Logger:   opts.Logger,
+		StateDir: opts.StateDir,
 		// Shorter than sipua's defaults: a scenario's registrar is local.
 		RegisterRetryMin: 200 * time.Millisecond,
 		RegisterRetryMax: 2 * time.Second,

@@ -37,6 +37,16 @@ if command -v dpkg-query >/dev/null 2>&1; then
 		fi
 	done
 fi
+# The web pages' browser tests (webui, chromedp) and `make screenshot`'s
+# Action URL page drive Debian's chromium, headless.
+web_pkgs=(chromium)
+if command -v dpkg-query >/dev/null 2>&1; then
+	for pkg in "${web_pkgs[@]}"; do
+		if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
+			missing_pkgs+=("$pkg")
+		fi
+	done
+fi
 # `go mod download` fetches over HTTPS: a minimal Debian image lacks CA
 # certificates.
 if [[ ! -s /etc/ssl/certs/ca-certificates.crt ]]; then
@@ -66,6 +76,7 @@ if ((${#missing_pkgs[@]} > 0)); then
 		echo "deps: the tests that run these real SIP peers (internal/peers and the integration"
 		echo "deps: tests against SIPp/Kamailio/baresip) will SKIP; with CI=true they FAIL."
 		echo "deps: without the GUI packages, make gui and the -tags gui tests cannot build."
+		echo "deps: without chromium the web pages' browser tests SKIP (with CI=true they FAIL)."
 		echo "deps: install them as root: sudo make deps"
 	else
 		echo "deps: missing ${missing_pkgs[*]}; install as root: sudo make deps" >&2

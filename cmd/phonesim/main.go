@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -51,9 +52,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "validate the configuration and exit")
 	version := fs.Bool("version", false, "print the version and exit")
 	events := fs.String("events", "auto", "print every phone's events on stdout as they happen: on, off, or auto (on for the demo)")
+	stateDir := fs.String("state-dir", "", "`dir` for each phone's state file (what its web pages changed; default: beside --config, none for the demo)")
 	scale := addScaleFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if *stateDir == "" && *cfgPath != "" {
+		*stateDir = filepath.Dir(*cfgPath)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "phonesim: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
@@ -100,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	up := newStartup(stderr, len(f.Phones))
-	opts, err := scale.prepare(f, stderr, fleet.Options{Logger: log, OnStarted: up.started})
+	opts, err := scale.prepare(f, stderr, fleet.Options{Logger: log, OnStarted: up.started, StateDir: *stateDir})
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed

@@ -1,0 +1,14 @@
+package webui_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	if writerChild() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
