@@ -12,6 +12,7 @@
 package webui
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -219,11 +220,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name, 
 	p.Title, p.Nav = title, name
 	p.Identity = s.opts.Device.Snapshot().Identity
 	p.CSRF = s.csrfToken(r)
+	// The page is built whole before anything is sent: a template that
+	// cannot render is a bug of ours, answered 500 and logged, never a
+	// 200 with half a page.
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, name+".html", p); err != nil {
+		s.log.Error("page not rendered", "page", name, "err", err)
+		s.errorPage(w, http.StatusInternalServerError, "this page could not be drawn (see the phone's log)")
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	if err := templates.ExecuteTemplate(w, name+".html", p); err != nil {
-		s.log.Warn("page not written", "page", name, "err", err)
-	}
+	_, _ = w.Write(buf.Bytes())
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, code int, msg string) {

@@ -171,7 +171,7 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 		return fmt.Errorf("sip: %w", err)
 	}
 	cli.TxRequester = sentRequests{u: u, txl: ua.TransactionLayer(), tpl: ua.TransportLayer()}
-	dopts := []diago.DiagoOption{diago.WithLogger(u.log), diago.WithServer(srv), diago.WithClient(cli)}
+	dopts := []diago.DiagoOption{diago.WithLogger(slog.New(diagoLog{u.log.Handler()})), diago.WithServer(srv), diago.WithClient(cli)}
 	u.dg = diago.NewDiago(ua, append(dopts,
 		diago.WithServerRequestMiddleware(func(next sipgo.RequestHandler) sipgo.RequestHandler {
 			// The guard screens first; inDialog then sees re-INVITEs
