@@ -4,7 +4,8 @@ import "fmt"
 
 // Progress is where a run is, for a display beside the phones (the GUI's
 // step banner): Options.OnStep receives one before each step (Status
-// "running") and one after it ("passed" or "failed").
+// "running") and one after it ("passed" or "failed"); with StepIn, one
+// more ("waiting") while it waits for Enter.
 type Progress struct {
 	Scenario string `json:"scenario"` // the scenario's name
 	File     string `json:"file"`
@@ -12,7 +13,7 @@ type Progress struct {
 	Index    int    `json:"index"` // 1-based
 	Total    int    `json:"total"`
 	Step     string `json:"step"`   // in words, as in the progress lines
-	Status   string `json:"status"` // running, passed, failed
+	Status   string `json:"status"` // waiting, running, passed, failed
 	// Passed and Failed count the steps done so far, this one included
 	// once it is done.
 	Passed int `json:"passed"`

@@ -157,6 +157,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) *Result {
 		}
 		prefix := fmt.Sprintf("%s:%d", sc.Path, st.Line)
 		if stepIn != nil {
+			progress(i, st, sr.Step, "waiting")
 			fmt.Fprintf(opts.Out, "    step %d/%d: %s — press Enter", i+1, len(sc.Steps), sr.Step)
 			if _, err := stepIn.ReadString('\n'); err != nil {
 				stepIn = nil // no more input: run on
