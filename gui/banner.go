@@ -59,6 +59,19 @@ func (b *Banner) Set(t BannerText) {
 	}
 }
 
+// Redraw asks for a frame. A driver ending the window calls it until
+// gui.Run returns: with the minimum-FPS mode a frame asked for while
+// ebiten waits for events can be lost (see Game.animate), and the window
+// only ends in a frame.
+func (b *Banner) Redraw() {
+	b.mu.Lock()
+	g := b.g
+	b.mu.Unlock()
+	if g != nil {
+		g.wake()
+	}
+}
+
 func (b *Banner) get() (BannerText, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -111,6 +111,7 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var res *scenarios.Result
 	select {
 	case fl := <-sr.fleet:
+		go sr.redrawUntilDone(guiCtx)
 		err := gui.Run(guiCtx, fl, gui.Options{Scale: *scale, FPSMode: *fps, Sound: !*noSound,
 			Shots: shotsOnSignal(guiCtx, *shotDir), Banner: sr.banner, Out: stdout, Logger: logger})
 		endShown()
@@ -183,6 +184,26 @@ func (w *scenarioWindow) onEnd(_ context.Context, res *scenarios.Result) {
 	<-w.guiDone
 }
 
+// redrawUntilDone asks for frames once ctx ends (the hold is over, or a
+// signal came) until the window has closed: the window ends in a frame.
+func (w *scenarioWindow) redrawUntilDone(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-w.guiDone:
+		return
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		w.banner.Redraw()
+		select {
+		case <-t.C:
+		case <-w.guiDone:
+			return
+		}
+	}
+}
+
 // stepBanner: "basic_call.yaml:5 · step 2/8 · bob (1002) presses OK" over
 // "running · 1 passed, 0 failed · inbound call answered by the CTI".
 func stepBanner(p scenarios.Progress) gui.BannerText {
@@ -230,9 +251,18 @@ func runEach(fs *flag.FlagSet, list []*scenarios.Scenario, stdin io.Reader, stdo
 	}
 	var flags []string
 	fs.Visit(func(f *flag.Flag) { flags = append(flags, "--"+f.Name+"="+f.Value.String()) })
+	// SIGINT or SIGTERM ends the running child (which closes its window
+	// and phones) and runs no more.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	code := exitOK
 	for _, sc := range list {
-		cmd := exec.Command(self, append(append([]string{"scenario"}, flags...), sc.Path)...)
+		if ctx.Err() != nil {
+			return max(code, exitFailed)
+		}
+		cmd := exec.CommandContext(ctx, self, append(append([]string{"scenario"}, flags...), sc.Path)...)
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+		cmd.WaitDelay = 20 * time.Second
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 		err := cmd.Run()
 		var ee *exec.ExitError
