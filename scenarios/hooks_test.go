@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/phonesim/phonesim/emulator"
@@ -80,5 +81,22 @@ func TestOnStepReportsTheFailure(t *testing.T) {
 	}
 	if n != 2*last.Index {
 		t.Errorf("OnStep called %d times for %d steps run: the skipped ones were reported", n, last.Index)
+	}
+}
+
+// With StepIn, OnStep says "waiting" before the step reads its Enter;
+// once the input ends the run goes on without waiting.
+func TestOnStepWaitsForEnter(t *testing.T) {
+	var statuses []string
+	res := Run(context.Background(), load(t, "basic_call.yaml"), Options{
+		StepIn: strings.NewReader("\n"),
+		OnStep: func(p Progress) { statuses = append(statuses, fmt.Sprintf("%d %s", p.Index, p.Status)) },
+	})
+	if !res.Passed {
+		t.Fatalf("basic_call failed: %s", res.Message())
+	}
+	want := "1 waiting,1 running,1 passed,2 waiting,2 running,2 passed,3 running"
+	if got := strings.Join(statuses[:7], ","); got != want {
+		t.Errorf("OnStep:\n got %s\nwant %s", got, want)
 	}
 }
