@@ -299,6 +299,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		p.help(sc.W, sc.H)
 		p.flush()
 	}
+	g.drawBanner(screen)
 	if g.pending != nil {
 		g.pending.done <- writePNG(g.pending.path, screen)
 		g.pending = nil
@@ -350,6 +351,7 @@ func (g *Game) drawTick(screen *ebiten.Image) {
 		}
 	}
 	p.flush()
+	g.drawBanner(screen)
 }
 
 // shotRequest asks Draw for a PNG of the next frame at path.

@@ -52,7 +52,10 @@ type Options struct {
 	Measure time.Duration
 	// Shots, if set, asks for a screenshot (a PNG at each path received)
 	// while the GUI runs; tests send them.
-	Shots  <-chan string
+	Shots <-chan string
+	// Banner, if set, is drawn across the bottom of the window (the
+	// scenario runner's current step; see banner.go).
+	Banner *Banner
 	Out    io.Writer
 	Logger *slog.Logger
 }
@@ -78,6 +81,7 @@ func Run(ctx context.Context, fl *fleet.Fleet, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g := newGame(ctx, fl, opts)
+	opts.Banner.attach(g)
 	if opts.Sound {
 		g.sound = newSound(opts.Logger)
 	}
@@ -91,7 +95,11 @@ func Run(ctx context.Context, fl *fleet.Fleet, opts Options) error {
 		scale, _, _ = layout.Fit(sc.W, sc.H, float64(mw)*0.9, float64(mh)*0.9)
 		scale = min(scale, 1)
 	}
-	ebiten.SetWindowSize(int(sc.W*scale+0.5), int(sc.H*scale+0.5))
+	h := sc.H
+	if opts.Banner != nil {
+		h += bannerH // room for the banner below the phones
+	}
+	ebiten.SetWindowSize(int(sc.W*scale+0.5), int(h*scale+0.5))
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetWindowTitle("phonesim — " + names(fl))
 	if opts.FPSMode == FPSMinimum {
@@ -189,6 +197,7 @@ func (g *Game) prepare(ctx context.Context, fl *fleet.Fleet) {
 		time.Sleep(1100 * time.Millisecond) // the call clock shows a second
 	}
 	g.ready.Store(true)
+	g.opts.Banner.markReady()
 }
 
 // activeURI sends one Active URI GET, logging a failure.

@@ -33,6 +33,17 @@ type Options struct {
 	FixedPorts bool
 	// Logger receives the phones' logs; nil discards them.
 	Logger *slog.Logger
+
+	// OnStart, if set, is called once the phones are up, before the
+	// first step; the steps wait until it returns (the GUI shows these
+	// phones, the ones the steps drive, before the flow starts).
+	OnStart func(ctx context.Context, ps *phonesimtest.Phones)
+	// OnStep, if set, is called before each step and after it (see
+	// Progress), on the runner's goroutine.
+	OnStep func(Progress)
+	// OnEnd, if set, is called with the result after the last step and
+	// before the phones close (the GUI holds the final picture).
+	OnEnd func(ctx context.Context, res *Result)
 }
 
 // Result is the outcome of one scenario.
@@ -116,12 +127,27 @@ func Run(ctx context.Context, sc *Scenario, opts Options) *Result {
 		return res
 	}
 	defer stop()
+	if opts.OnStart != nil {
+		opts.OnStart(ctx, ps)
+	}
 	r := &runner{ps: ps, sc: sc, opts: opts, cursor: map[*phonesimtest.Phone]int{}}
 	var stepIn *bufio.Reader
 	if opts.StepIn != nil {
 		stepIn = bufio.NewReader(opts.StepIn)
 	}
 	failed := false
+	passed := 0
+	progress := func(i int, st Step, words, status string) {
+		if opts.OnStep == nil {
+			return
+		}
+		p := Progress{Scenario: sc.Name, File: sc.Path, Line: st.Line, Index: i + 1, Total: len(sc.Steps),
+			Step: words, Status: status, Passed: passed}
+		if failed {
+			p.Failed = 1
+		}
+		opts.OnStep(p)
+	}
 	for i, st := range sc.Steps {
 		sr := StepResult{Line: st.Line, Step: st.Words(r.who(st.Phones))}
 		if failed {
@@ -131,11 +157,13 @@ func Run(ctx context.Context, sc *Scenario, opts Options) *Result {
 		}
 		prefix := fmt.Sprintf("%s:%d", sc.Path, st.Line)
 		if stepIn != nil {
+			progress(i, st, sr.Step, "waiting")
 			fmt.Fprintf(opts.Out, "    step %d/%d: %s — press Enter", i+1, len(sc.Steps), sr.Step)
 			if _, err := stepIn.ReadString('\n'); err != nil {
 				stepIn = nil // no more input: run on
 			}
 		}
+		progress(i, st, sr.Step, "running")
 		if opts.Live {
 			fmt.Fprintf(opts.Out, "  … %s %s", prefix, sr.Step)
 		}
@@ -154,9 +182,11 @@ func Run(ctx context.Context, sc *Scenario, opts Options) *Result {
 			}
 		} else {
 			sr.Status = "passed"
+			passed++
 			fmt.Fprintf(opts.Out, "  ok   %s %s (%s)\n", prefix, sr.Step, round(sr.Duration))
 		}
 		res.Steps = append(res.Steps, sr)
+		progress(i, st, sr.Step, sr.Status)
 		if opts.Pace > 0 && !failed && i < len(sc.Steps)-1 {
 			r.narrate(st)
 			sleep(ctx, opts.Pace)
@@ -168,6 +198,10 @@ func Run(ctx context.Context, sc *Scenario, opts Options) *Result {
 		verdict = "FAIL"
 	}
 	fmt.Fprintf(opts.Out, "--- %s %s (%s)\n", verdict, sc.Name, round(time.Since(start)))
+	if opts.OnEnd != nil {
+		res.Duration = time.Since(start)
+		opts.OnEnd(ctx, res)
+	}
 	return res
 }
 

@@ -6,6 +6,8 @@
 //
 //	phonesim-gui                    the demo: alice (1001) and bob (1002)
 //	phonesim-gui --config FILE      the phones FILE describes
+//	phonesim-gui scenario FILE...   a scenario run (see docs/scenarios.md)
+//	                                with its phones shown and the step in a banner
 //
 // Build with `make gui` (needs cgo, X11/GL headers and a display; see
 // scripts/deps.sh). Closing the window, SIGINT or SIGTERM hangs up,
@@ -32,6 +34,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "scenario" {
+		os.Exit(runScenario(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
