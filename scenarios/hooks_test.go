@@ -31,7 +31,7 @@ func TestHooksExposePhonesAndProgress(t *testing.T) {
 		OnStep: func(p Progress) { seen = append(seen, p.String()) },
 		OnEnd: func(_ context.Context, r *Result) {
 			ended = r
-			endReg = started.Phone("1002").Snapshot().Lines[0].Registration
+			endReg = started.Phone("1002").Snapshot().Lines[0].Registration.String()
 		},
 	})
 	if !res.Passed {
