@@ -28,9 +28,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/phonesim/phonesim/config"
 	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/gui"
+	"github.com/phonesim/phonesim/internal/cli"
 )
 
 func main() {
@@ -40,20 +40,18 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// Exit codes, as bin/phonesim's.
 const (
-	exitOK     = 0
-	exitFailed = 1
-	exitUsage  = 2
+	exitOK     = cli.ExitOK
+	exitFailed = cli.ExitFailed
+	exitUsage  = cli.ExitUsage
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("phonesim-gui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	// The flags of bin/phonesim:
-	cfgPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
-	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the file's log_level, else info)")
-	check := fs.Bool("check", false, "validate the configuration and exit")
-	version := fs.Bool("version", false, "print the version and exit")
+	// The flags of bin/phonesim (internal/cli):
+	common := cli.Register(fs)
 	// The window's:
 	scale := fs.Float64("scale", 0, "window size as a multiple of the base picture (default: fit the screen)")
 	fps := fs.String("fps", gui.FPSMinimum, "redraw mode: min (only on changes) or default (every frame, ebiten's default)")
@@ -70,40 +68,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phonesim-gui: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
 		return exitUsage
 	}
-	if *version {
-		fmt.Fprintln(stdout, "phonesim-gui", fleet.Version)
-		return exitOK
-	}
 	if *fps != gui.FPSMinimum && *fps != gui.FPSDefault {
 		fmt.Fprintf(stderr, "phonesim-gui: --fps %q: want %s or %s\n", *fps, gui.FPSMinimum, gui.FPSDefault)
 		return exitUsage
 	}
-	var f *config.File
-	if *cfgPath == "" {
-		f = config.Demo()
-	} else {
-		var err error
-		if f, err = config.Load(*cfgPath); err != nil {
-			fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
-			return exitUsage
-		}
+	f, log, code := common.Load("phonesim-gui", stdout, stderr)
+	if code >= 0 {
+		return code
 	}
-	if *check {
-		name := *cfgPath
-		if name == "" {
-			name = "demo"
-		}
-		fmt.Fprintf(stdout, "%s: ok (%d phones)\n", name, len(f.Phones))
-		return exitOK
-	}
-	level := f.SlogLevel()
-	if *logLevel != "" {
-		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-			fmt.Fprintf(stderr, "phonesim-gui: --log-level %q: want debug, info, warn or error\n", *logLevel)
-			return exitUsage
-		}
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 
 	if *cpuProfile != "" {
@@ -121,15 +93,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log})
+	opts, err := common.Options("phonesim-gui", f, stderr, fleet.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
 		return exitFailed
 	}
+	fl, err := fleet.Start(ctx, f, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "phonesim-gui: %v\n", err)
+		return exitFailed
+	}
+	defer common.ServeMetrics(fl, log)()
 	for _, m := range fl.Phones {
 		fmt.Fprintf(stdout, "phone %-8s active uri %s?key=OK\n", m.Config.Name, m.ActiveURI())
 	}
-	code := exitOK
+	code = exitOK
 	if err := gui.Run(ctx, fl, gui.Options{Scale: *scale, FPSMode: *fps, Sound: !*noSound,
 		Call: *call, Screenshot: *screenshot, Measure: *measure, Shots: shotsOnSignal(ctx, *shotDir),
 		Out: stdout, Logger: log}); err != nil {

@@ -20,25 +20,24 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/phonesim/phonesim/config"
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/fleet"
+	"github.com/phonesim/phonesim/internal/cli"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes.
+// Exit codes (the same for phonesim-gui).
 const (
-	exitOK     = 0
-	exitFailed = 1 // could not start (port in use...)
-	exitUsage  = 2 // bad flags or configuration
+	exitOK     = cli.ExitOK
+	exitFailed = cli.ExitFailed
+	exitUsage  = cli.ExitUsage
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -47,18 +46,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("phonesim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
-	logLevel := fs.String("log-level", "", "log level: debug, info, warn or error (default: the file's log_level, else info)")
-	check := fs.Bool("check", false, "validate the configuration and exit")
-	version := fs.Bool("version", false, "print the version and exit")
+	common := cli.Register(fs)
 	events := fs.String("events", "auto", "print every phone's events on stdout as they happen: on, off, or auto (on for the demo)")
-	stateDir := fs.String("state-dir", "", "`dir` for each phone's state file (what its web pages changed; default: beside --config, none for the demo)")
-	scale := addScaleFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
-	}
-	if *stateDir == "" && *cfgPath != "" {
-		*stateDir = filepath.Dir(*cfgPath)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "phonesim: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
@@ -68,44 +59,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phonesim: --events %q: want on, off or auto\n", *events)
 		return exitUsage
 	}
-	if *version {
-		fmt.Fprintln(stdout, "phonesim", fleet.Version)
-		return exitOK
+	f, log, code := common.Load("phonesim", stdout, stderr)
+	if code >= 0 {
+		return code
 	}
-
-	var f *config.File
-	var err error
-	if *cfgPath == "" {
-		f = config.Demo()
-	} else {
-		if f, err = config.Load(*cfgPath); err != nil {
-			fmt.Fprintf(stderr, "phonesim: %v\n", err)
-			return exitUsage
-		}
-	}
-	if f, err = scale.apply(f); err != nil {
-		fmt.Fprintf(stderr, "phonesim: %v\n", err)
-		return exitUsage
-	}
-	if *check {
-		fmt.Fprintf(stdout, "%s: ok (%d phones)\n", nameOr(*cfgPath, "demo"), len(f.Phones))
-		return exitOK
-	}
-	level := f.SlogLevel()
-	if *logLevel != "" {
-		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-			fmt.Fprintf(stderr, "phonesim: --log-level %q: want debug, info, warn or error\n", *logLevel)
-			return exitUsage
-		}
-	}
-	log := slog.New(libraryNoise{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})})
 	slog.SetDefault(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	up := newStartup(stderr, len(f.Phones))
-	opts, err := scale.prepare(f, stderr, fleet.Options{Logger: log, OnStarted: up.started, StateDir: *stateDir})
+	opts, err := common.Options("phonesim", f, stderr, fleet.Options{Logger: log, OnStarted: up.started})
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
@@ -117,11 +81,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
 	}
-	defer scale.serve(fl, log)()
+	defer common.ServeMetrics(fl, log)()
 	following(false)
 	releaseStartup()
-	printBanner(stdout, fl, *cfgPath == "")
-	if *events == "on" || *events == "auto" && *cfgPath == "" {
+	printBanner(stdout, fl, common.Config == "")
+	if *events == "on" || *events == "auto" && common.Config == "" {
 		fmt.Fprintln(stdout, "\nevents (what a CTI server receives as Action URLs):")
 		defer printEvents(stdout, fl)()
 	}
@@ -158,13 +122,6 @@ func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
 		fmt.Fprintf(w, "  curl '%s?key=X'    # %s hangs up\n", a.ActiveURI(), a.Config.Name)
 	}
 	fmt.Fprintln(w, "\nCtrl-C hangs up, unregisters and exits.")
-}
-
-func nameOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // lineStates is "L1 1001@127.0.0.1:5060 registered, L2 ...".

@@ -240,6 +240,10 @@ func TestFlagsAndConfigLikePhonesim(t *testing.T) {
 		{[]string{"--fps", "fast"}, 2, `--fps "fast": want min or default`},
 		{[]string{"--log-level", "loud"}, 2, `--log-level "loud": want debug, info, warn or error`},
 		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+		// bin/phonesim's fleet flags too (internal/cli).
+		{[]string{"--check", "--shard", "1/2"}, 0, "demo: ok (2 phones)"},
+		{[]string{"--shard", "3/2"}, 2, "--shard"},
+		{[]string{"--metrics", "nowhere"}, 2, `--metrics "nowhere": want host:port`},
 	} {
 		cmd := exec.Command(bin, c.args...)
 		cmd.Env = append(os.Environ(), "DISPLAY="+disp)
