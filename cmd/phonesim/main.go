@@ -113,6 +113,7 @@ func printBanner(w io.Writer, fl *fleet.Fleet, demo bool) {
 		fmt.Fprintf(w, "phone %-8s sip:%s %s\n", m.Config.Name, m.UA.Addr(), lineStates(m))
 		fmt.Fprintf(w, "  active uri  %s?key=OK\n", m.ActiveURI())
 		fmt.Fprintf(w, "  status      %s\n", m.StatusURL())
+		fmt.Fprintf(w, "  web pages   http://%s/ (log in as %s)\n", m.HTTPAddr(), m.Config.Admin.User)
 	}
 	if demo && len(fl.Phones) >= 2 {
 		a, b := fl.Phones[0], fl.Phones[1]

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -115,6 +116,9 @@ phones:
 		}
 		if !strings.Contains(b, "/cgi-bin/ConfigManApp.com") || !strings.Contains(b, "/api/status") {
 			t.Errorf("banner lacks the Active URI and status URLs:\n%s", b)
+		}
+		if !regexp.MustCompile(`web pages +http://` + regexp.QuoteMeta(ip) + `:\d+/ \(log in as admin\)`).MatchString(b) {
+			t.Errorf("banner lacks the web pages' address:\n%s", b)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no banner; stderr: %s", stderr.String())
