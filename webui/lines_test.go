@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/phonesim/phonesim/config"
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/phonesimtest"
@@ -106,6 +108,7 @@ func TestLinesPageReRegisters(t *testing.T) {
 	if l.LastCode != 401 && l.LastCode != 403 {
 		t.Errorf("wrong password: last code %d (%s), want the registrar's 401/403", l.LastCode, l.LastError)
 	}
+	alice.MustWaitEvent(t, phonesimtest.Event("unregistered"))
 	alice.MustWaitEvent(t, phonesimtest.Event("registration_failed"))
 	if strings.Contains(body, "wrong") {
 		t.Error("the Lines page echoes the password just saved")
@@ -160,5 +163,35 @@ func TestLinesPageReRegisters(t *testing.T) {
 	_, page = get(t, webBase(alice2), "/")
 	if !strings.Contains(page, "lines.L1") {
 		t.Error("the Status page does not say L1 comes from the state file")
+	}
+}
+
+// In a browser: edit L1 to another account and Save; the registrar's
+// binding moves from 1001 to 1011 and the page shows the line Registered
+// without the password.
+func TestBrowserLinesEditMovesTheBinding(t *testing.T) {
+	ps := startFile(t, demoWithSpare(), t.TempDir())
+	alice := ps.Phone("alice")
+	waitLine(t, alice, emulator.RegRegistered)
+	waitBinding(t, ps, "1001", true)
+	ctx := browser(t)
+	login(t, ctx, webBase(alice), "admin")
+	run(t, ctx, "Lines page",
+		chromedp.Navigate(webBase(alice)+"/lines"),
+		chromedp.WaitVisible(`#line-1-user`),
+		chromedp.SetValue(`#line-1-user`, "1011"),
+		chromedp.SendKeys(`#line-1-password`, "spare11"),
+		chromedp.Click(`#line-1-save`),
+		chromedp.WaitVisible(`#flash`))
+	waitBinding(t, ps, "1011", true)
+	waitBinding(t, ps, "1001", false)
+	waitLine(t, alice, emulator.RegRegistered)
+	var reg, pw string
+	run(t, ctx, "Lines page after save",
+		chromedp.Navigate(webBase(alice)+"/lines"),
+		chromedp.Text(`#line-1-reg`, &reg),
+		chromedp.Value(`#line-1-password`, &pw))
+	if reg != "registered" || pw != "" {
+		t.Errorf("Lines page after save: L1 %q, password field %q; want registered and empty", reg, pw)
 	}
 }
