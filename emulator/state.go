@@ -212,6 +212,8 @@ func (s *state) apply(in Input) error {
 		return s.changeIP(in.IP)
 	case SetLine:
 		return s.setLine(in)
+	case SetDSS:
+		return s.setDSS(in)
 	case SIPRestarted:
 		s.onRestarted(in)
 	case nil:

@@ -54,3 +54,59 @@ func (s *state) setLine(in SetLine) error {
 	}
 	return nil
 }
+
+// SetDSS programs DSS key Key (1-based, D1..D10) as Key does: Kind
+// DSSSpeedDial, DSSBLF, DSSTransfer, or "" for an unprogrammed key. A BLF
+// key that changes stops watching its old target and watches the new one
+// at once, as a Yealink or Fanvil re-subscribes when a DSS key is saved on
+// its web page.
+type SetDSS struct {
+	Key int
+	DSSKey
+}
+
+func (SetDSS) input() {}
+
+// ErrBadDSS is wrapped by the errors SetDSS returns.
+var ErrBadDSS = errors.New("bad DSS key")
+
+func (s *state) setDSS(in SetDSS) error {
+	if in.Key < 1 || in.Key > MaxDSS {
+		return fmt.Errorf("%w: no key D%d (D1 to D%d)", ErrBadDSS, in.Key, MaxDSS)
+	}
+	k := in.DSSKey
+	k.Value, k.Label = strings.TrimSpace(k.Value), strings.TrimSpace(k.Label)
+	switch k.Kind {
+	case "":
+		k = DSSKey{}
+	case DSSSpeedDial, DSSBLF, DSSTransfer:
+		if k.Value == "" || strings.ContainsAny(k.Value, " \t\r\n<>\"") {
+			return fmt.Errorf("%w: D%d value %q is not a number or SIP URI", ErrBadDSS, in.Key, k.Value)
+		}
+	default:
+		return fmt.Errorf("%w: D%d type %q (speed_dial, blf, transfer or none)", ErrBadDSS, in.Key, k.Kind)
+	}
+	if s.restart != "" {
+		return ErrRestarting
+	}
+	// Copy on write: the slice came from the caller's Config.
+	keys := make([]DSSKey, max(len(s.p.cfg.DSS), in.Key))
+	copy(keys, s.p.cfg.DSS)
+	old := keys[in.Key-1]
+	keys[in.Key-1] = k
+	s.p.cfg.DSS = keys
+	if old == k {
+		return nil
+	}
+	if old.Kind == DSSBLF {
+		delete(s.blf, in.Key)
+		delete(s.pickups, in.Key)
+		if s.p.sig != nil {
+			s.p.sig.Unwatch(in.Key)
+		}
+	}
+	if k.Kind == DSSBLF && s.p.sig != nil {
+		s.p.sig.Watch(in.Key, s.selected, k.Value)
+	}
+	return nil
+}

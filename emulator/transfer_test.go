@@ -65,6 +65,7 @@ func (r *recordingSignaling) Answer(ref emulator.CallRef) { r.record("Answer %s"
 func (r *recordingSignaling) SetLine(line int, cfg emulator.LineConfig) {
 	r.record("SetLine L%d %s@%s", line, cfg.User, cfg.Server)
 }
+func (r *recordingSignaling) Unwatch(key int) { r.record("Unwatch D%d", key) }
 func (r *recordingSignaling) Watch(key, line int, target string) {
 	r.record("Watch D%d %s", key, target)
 }

@@ -36,6 +36,17 @@ func startFile(t *testing.T, f *config.File, stateDir string) *phonesimtest.Phon
 	return ps
 }
 
+// formToken is the CSRF token of the form on path.
+func formToken(t *testing.T, base, path string) string {
+	t.Helper()
+	_, page := get(t, base, path)
+	tok := csrfRE.FindStringSubmatch(page)
+	if tok == nil {
+		t.Fatalf("no CSRF token in the form of %s", path)
+	}
+	return tok[1]
+}
+
 // waitLine waits until line 1 of p is in state want, or fails with what
 // it shows.
 func waitLine(t *testing.T, p *phonesimtest.Phone, want emulator.RegState) emulator.LineStatus {
@@ -93,12 +104,7 @@ func TestLinesPageReRegisters(t *testing.T) {
 	waitLine(t, alice, emulator.RegRegistered)
 	registrarAddr = alice.Member.Config.Lines[0].Server
 	base := webBase(alice)
-	_, page := get(t, base, "/lines")
-	tok := csrfRE.FindStringSubmatch(page)
-	if tok == nil {
-		t.Fatal("no CSRF token in the Lines form")
-	}
-	csrf := tok[1]
+	csrf := formToken(t, base, "/lines")
 
 	resp, body := post(t, base, "/lines", lineForm(csrf, "1001", "wrong"))
 	if resp.StatusCode != http.StatusOK {
@@ -160,7 +166,7 @@ func TestLinesPageReRegisters(t *testing.T) {
 	if l := alice2.Snapshot().Lines[0]; l.User != "1011" || l.Server != registrarAddr {
 		t.Errorf("after restart L1 is %s@%s, want the saved 1011@%s", l.User, l.Server, registrarAddr)
 	}
-	_, page = get(t, webBase(alice2), "/")
+	_, page := get(t, webBase(alice2), "/")
 	if !strings.Contains(page, "lines.L1") {
 		t.Error("the Status page does not say L1 comes from the state file")
 	}

@@ -46,10 +46,6 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "status", "Status", page{Data: d})
 }
 
-func (s *Server) dss(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "dss", "DSS keys", page{Data: s.opts.Device.Snapshot().DSS})
-}
-
 // featuresData is the Features page.
 type featuresData struct {
 	DND             bool

@@ -93,6 +93,7 @@ var pages = map[string]func(*Server, http.ResponseWriter, *http.Request){
 	"POST /actionurl":      (*Server).saveActionURL,
 	"POST /actionurl/test": (*Server).testActionURL,
 	"GET /dss":             (*Server).dss,
+	"POST /dss":            (*Server).saveDSS,
 	"GET /features":        (*Server).features,
 	"POST /features":       (*Server).saveFeatures,
 	"GET /activeuri":       (*Server).activeURI,

@@ -30,6 +30,9 @@ type Settings struct {
 	// Lines are the accounts saved on the Lines page, by line number
 	// (1-based), password included (the file is 0600, as a phone's flash).
 	Lines map[int]config.Line `json:"lines,omitempty"`
+	// DSS are the keys saved on the DSS keys page, by key number
+	// (1-based); an empty type is a key cleared on the page.
+	DSS map[int]config.DSSKey `json:"dss,omitempty"`
 }
 
 // StateFileName is the state file of a phone in dir.
@@ -84,6 +87,19 @@ func (s Settings) Apply(p *config.Phone) (fields []string, err error) {
 		p.Lines[n-1] = l
 		fields = append(fields, fmt.Sprintf("lines.L%d", n))
 	}
+	if len(s.DSS) > 0 {
+		keys := slices.Sorted(maps.Keys(s.DSS))
+		if keys[0] < 1 || keys[len(keys)-1] > emulator.MaxDSS {
+			return nil, fmt.Errorf("state file: dss: keys are D1 to D%d", emulator.MaxDSS)
+		}
+		dss := make([]config.DSSKey, max(len(p.DSS), keys[len(keys)-1]))
+		copy(dss, p.DSS)
+		for _, n := range keys {
+			dss[n-1] = s.DSS[n]
+		}
+		p.DSS = dss
+		fields = append(fields, "dss")
+	}
 	return fields, nil
 }
 
@@ -124,6 +140,7 @@ func (st *Store) copy() Settings {
 		}
 	}
 	c.Lines = maps.Clone(c.Lines)
+	c.DSS = maps.Clone(c.DSS)
 	if c.ActiveURI != nil {
 		a := *c.ActiveURI
 		a.Allow = slices.Clone(a.Allow)

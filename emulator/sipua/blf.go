@@ -24,12 +24,37 @@ const blfExpires = 600 * time.Second
 // watch is one BLF subscription.
 type watch struct {
 	key    int
-	callID string // of the current SUBSCRIBE dialog; NOTIFYs match on it
+	callID string          // of the current SUBSCRIBE dialog; NOTIFYs match on it
+	ctx    context.Context // ended by Unwatch, a new Watch of the key, or Stop
 }
 
 type watches struct {
 	mu     sync.Mutex
 	byCall map[string]*watch
+	byKey  map[int]context.CancelFunc // ends a key's keepWatching
+}
+
+// replace makes cancel the one subscription of key, ending the one before.
+func (w *watches) replace(key int, cancel context.CancelFunc) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byKey == nil {
+		w.byKey = map[int]context.CancelFunc{}
+	}
+	if old := w.byKey[key]; old != nil {
+		old()
+	}
+	if cancel == nil {
+		delete(w.byKey, key)
+	} else {
+		w.byKey[key] = cancel
+	}
+	// NOTIFYs of the old subscription no longer light the key.
+	for id, wt := range w.byCall {
+		if wt.key == key {
+			delete(w.byCall, id)
+		}
+	}
 }
 
 func (w *watches) set(callID string, wt *watch) {
@@ -59,12 +84,22 @@ func (u *UA) Watch(key, line int, target string) {
 	if !ok {
 		return
 	}
-	wt := &watch{key: key}
-	u.goCall(func() { u.keepWatching(wt, lc, target) })
+	if u.ctx == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(u.ctx)
+	wt := &watch{key: key, ctx: ctx}
+	u.blf.replace(key, cancel)
+	if !u.goCall(func() { defer cancel(); u.keepWatching(ctx, wt, lc, target) }) {
+		cancel()
+	}
 }
 
-func (u *UA) keepWatching(wt *watch, lc emulator.LineConfig, target string) {
-	ctx := u.ctx
+// Unwatch implements emulator.Signaling: key's subscription ends (its
+// goroutine unsubscribes).
+func (u *UA) Unwatch(key int) { u.blf.replace(key, nil) }
+
+func (u *UA) keepWatching(ctx context.Context, wt *watch, lc emulator.LineConfig, target string) {
 	recipient, err := u.requestURI(target, lc.Server)
 	if err != nil {
 		u.log.Warn("BLF target", "key", wt.key, "error", err)
@@ -169,7 +204,9 @@ func (u *UA) handleDialogNotify(req *sip.Request, tx sip.ServerTransaction) bool
 		return false
 	}
 	wt := u.blf.get(cid.Value())
-	if wt == nil {
+	if wt == nil || (wt.ctx != nil && wt.ctx.Err() != nil && u.ctx.Err() == nil) {
+		// Not ours, or a subscription the key no longer has (RFC 6665
+		// §4.1.3: a NOTIFY for no subscription gets 481).
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return true
 	}
