@@ -77,7 +77,7 @@ func parseLine(f map[string][]string, old config.Line) (config.Line, error) {
 	if err != nil || host == "" {
 		return old, fmt.Errorf("server %q: host:port of the registrar, e.g. 127.0.0.1:5060", l.Server)
 	}
-	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil && strings.ContainsAny(host, " /<>\"") {
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil && strings.ContainsAny(host, " /<>\"@;?,") {
 		return old, fmt.Errorf("server %q: not a host", l.Server)
 	}
 	if port != "" {
