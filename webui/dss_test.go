@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/phonesimtest"
+	"github.com/phonesim/phonesim/registrar"
 )
 
 // waitSubscription waits until the registrar has (or no longer has) a
@@ -28,6 +30,19 @@ func waitSubscription(t *testing.T, ps *phonesimtest.Phones, subscriber, user st
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("registrar subscriptions %+v: none of %s to %s", ps.Fleet.Registrar.Subscriptions(), subscriber, user)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitNoSubscription(t *testing.T, ps *phonesimtest.Phones, subscriber, user string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for slices.ContainsFunc(ps.Fleet.Registrar.Subscriptions(), func(s registrar.Subscription) bool {
+		return s.Subscriber == subscriber && s.User == user
+	}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("registrar still has %s's subscription to %s: %+v", subscriber, user, ps.Fleet.Registrar.Subscriptions())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -85,6 +100,8 @@ func TestDSSPageProgramsKeys(t *testing.T) {
 	if d := alice.Snapshot().DSS; len(d) != 1 || d[0].Kind != emulator.DSSSpeedDial {
 		t.Fatalf("DSS %+v, want D1 speed dial", d)
 	}
+	// The BLF subscription is ended in its dialog, not left to expire.
+	waitNoSubscription(t, ps, "1001", "1002")
 	if _, err := alice.Press(context.Background(), "D1"); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,9 @@ type watch struct {
 	key    int
 	callID string          // of the current SUBSCRIBE dialog; NOTIFYs match on it
 	ctx    context.Context // ended by Unwatch, a new Watch of the key, or Stop
+	// dialog is the last accepted subscription (keepWatching's goroutine
+	// only), ended in-dialog when the watch stops.
+	dialog *sip.Request
 }
 
 type watches struct {
@@ -133,10 +136,35 @@ func (u *UA) keepWatching(ctx context.Context, wt *watch, lc emulator.LineConfig
 			break
 		}
 	}
-	// Unsubscribe (Expires: 0), best effort: the phone is stopping.
+	// Unsubscribe, best effort: the key changed or the phone is stopping.
 	uctx, cancel := context.WithTimeout(context.Background(), u.opts.RequestTimeout)
 	defer cancel()
-	_, _ = u.subscribe(uctx, client, wt, lc, recipient, 0)
+	u.unsubscribe(uctx, client, wt)
+}
+
+// unsubscribe ends the watch's subscription within its dialog: "A
+// subscriber may unsubscribe by sending a SUBSCRIBE request with an
+// 'Expires' header field of 0" (RFC 6665 §4.1.2.3), with the dialog's
+// Call-ID, tags and the next CSeq (RFC 3261 §12.2.1.1). A new dialog
+// with Expires 0 would only be a fetch (§4.4.3) and leave the old
+// subscription to run out at the notifier.
+func (u *UA) unsubscribe(ctx context.Context, client *sipgo.Client, wt *watch) {
+	d := wt.dialog
+	if d == nil {
+		return
+	}
+	req := sip.NewRequest(sip.SUBSCRIBE, d.Recipient)
+	for _, name := range []string{"From", "To", "Call-ID", "Contact", "Event", "Accept", "User-Agent"} {
+		for _, h := range d.GetHeaders(name) {
+			req.AppendHeader(sip.HeaderClone(h))
+		}
+	}
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.CSeq().SeqNo + 1, MethodName: sip.SUBSCRIBE})
+	req.AppendHeader(sip.NewHeader("Expires", "0"))
+	res, err := client.Do(ctx, req)
+	if err != nil || !res.IsSuccess() {
+		u.log.Debug("BLF unsubscribe", "key", wt.key, "error", err, "response", res)
+	}
 }
 
 // subscribe sends one SUBSCRIBE (a new dialog each time, answering a
@@ -173,6 +201,17 @@ func (u *UA) subscribe(ctx context.Context, client *sipgo.Client, wt *watch, lc 
 	}
 	if !res.IsSuccess() {
 		return 0, &subscribeError{code: res.StatusCode, reason: res.Reason}
+	}
+	if expires > 0 {
+		// The dialog as the notifier made it: its To tag, and the CSeq
+		// that digest auth may have raised. The request goes where the
+		// SUBSCRIBE went (the registrar), over the same transport.
+		d := req.Clone()
+		d.ReplaceHeader(sip.HeaderClone(res.To()))
+		if c := res.CSeq(); c != nil {
+			d.ReplaceHeader(sip.HeaderClone(c))
+		}
+		wt.dialog = d
 	}
 	granted := expires
 	if h := res.GetHeader("Expires"); h != nil {
