@@ -74,6 +74,15 @@ type Signaling interface {
 	// line's account, for BLF DSS key `key`, until Stop; lamp states come
 	// back as SIPDialogState.
 	Watch(key, line int, target string)
+	// Unwatch ends key's subscription (SUBSCRIBE with Expires: 0, RFC
+	// 6665 §4.1.2.3): its lamp reports stop. Watch on a key already
+	// watched replaces its subscription.
+	Unwatch(key int)
+	// SetLine changes line's account (1-based): once Register has run,
+	// it unregisters the old binding (SIPRegistration{State:
+	// RegUnregistered}) and registers the new account as Register does;
+	// before, the new account is simply the one Register will use.
+	SetLine(line int, cfg LineConfig)
 	// Restart stops the SIP side as Stop does (hanging up, unregistering,
 	// reporting both), binds it again on ip (the same address for a
 	// reboot, a new one when the phone's IP changes) and posts

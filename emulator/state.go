@@ -210,6 +210,10 @@ func (s *state) apply(in Input) error {
 		s.onMessageWaiting(in)
 	case ChangeIP:
 		return s.changeIP(in.IP)
+	case SetLine:
+		return s.setLine(in)
+	case SetDSS:
+		return s.setDSS(in)
 	case SIPRestarted:
 		s.onRestarted(in)
 	case nil:

@@ -62,6 +62,10 @@ func (r *recordingSignaling) Hold(ref emulator.CallRef)   { r.record("Hold %s", 
 func (r *recordingSignaling) Unhold(ref emulator.CallRef) { r.record("Unhold %s", ref) }
 func (r *recordingSignaling) Ring(ref emulator.CallRef)   { r.record("Ring %s", ref) }
 func (r *recordingSignaling) Answer(ref emulator.CallRef) { r.record("Answer %s", ref) }
+func (r *recordingSignaling) SetLine(line int, cfg emulator.LineConfig) {
+	r.record("SetLine L%d %s@%s", line, cfg.User, cfg.Server)
+}
+func (r *recordingSignaling) Unwatch(key int) { r.record("Unwatch D%d", key) }
 func (r *recordingSignaling) Watch(key, line int, target string) {
 	r.record("Watch D%d %s", key, target)
 }

@@ -46,32 +46,6 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "status", "Status", page{Data: d})
 }
 
-// lineRow is one account on the Lines page; the password is never shown
-// (write-only on a desk phone's page too).
-type lineRow struct {
-	config.Line
-	HasPassword bool
-	Status      emulator.LineStatus
-}
-
-func (s *Server) lines(w http.ResponseWriter, r *http.Request) {
-	snap := s.opts.Device.Snapshot()
-	var rows []lineRow
-	for i, l := range s.opts.Config.Lines {
-		row := lineRow{Line: l, HasPassword: l.Password != ""}
-		row.Password = ""
-		if i < len(snap.Lines) {
-			row.Status = snap.Lines[i]
-		}
-		rows = append(rows, row)
-	}
-	s.render(w, r, http.StatusOK, "lines", "Lines", page{Data: rows})
-}
-
-func (s *Server) dss(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "dss", "DSS keys", page{Data: s.opts.Device.Snapshot().DSS})
-}
-
 // featuresData is the Features page.
 type featuresData struct {
 	DND             bool
@@ -96,7 +70,7 @@ func (s *Server) featuresData() featuresData {
 	if d.RejectCode == 0 {
 		d.RejectCode = 486
 	}
-	for i, l := range s.opts.Config.Lines {
+	for i, l := range s.currentLines() {
 		if l.AutoAnswer {
 			d.AutoAnswer = append(d.AutoAnswer, fmt.Sprintf("L%d", i+1))
 		}

@@ -22,7 +22,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phonesim/phonesim/actionurl"
@@ -76,6 +78,9 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	secret [32]byte // CSRF key, per process
+
+	mu    sync.Mutex
+	accts []config.Line // as last saved (the YAML's, then the pages')
 }
 
 // pages is one table for every phone (a fleet of thousands keeps one copy,
@@ -83,10 +88,12 @@ type Server struct {
 var pages = map[string]func(*Server, http.ResponseWriter, *http.Request){
 	"GET /":                (*Server).status,
 	"GET /lines":           (*Server).lines,
+	"POST /lines":          (*Server).saveLine,
 	"GET /actionurl":       (*Server).actionURL,
 	"POST /actionurl":      (*Server).saveActionURL,
 	"POST /actionurl/test": (*Server).testActionURL,
 	"GET /dss":             (*Server).dss,
+	"POST /dss":            (*Server).saveDSS,
 	"GET /features":        (*Server).features,
 	"POST /features":       (*Server).saveFeatures,
 	"GET /activeuri":       (*Server).activeURI,
@@ -118,7 +125,7 @@ func New(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = func() []LogRecord { return nil }
 	}
-	s := &Server{opts: opts, log: opts.Logger.With("component", "webui")}
+	s := &Server{opts: opts, log: opts.Logger.With("component", "webui"), accts: slices.Clone(opts.Config.Lines)}
 	if _, err := rand.Read(s.secret[:]); err != nil {
 		panic("webui: no randomness: " + err.Error())
 	}

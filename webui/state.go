@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,6 +27,12 @@ type Settings struct {
 	ActiveURI *config.ActiveURI `json:"active_uri,omitempty"`
 	DND       *bool             `json:"dnd,omitempty"`
 	Forward   *config.Forward   `json:"forward,omitempty"`
+	// Lines are the accounts saved on the Lines page, by line number
+	// (1-based), password included (the file is 0600, as a phone's flash).
+	Lines map[int]config.Line `json:"lines,omitempty"`
+	// DSS are the keys saved on the DSS keys page, by key number
+	// (1-based); an empty type is a key cleared on the page.
+	DSS map[int]config.DSSKey `json:"dss,omitempty"`
 }
 
 // StateFileName is the state file of a phone in dir.
@@ -68,6 +75,31 @@ func (s Settings) Apply(p *config.Phone) (fields []string, err error) {
 		p.Forward = *s.Forward
 		fields = append(fields, "forward")
 	}
+	if len(s.Lines) > 0 {
+		p.Lines = slices.Clone(p.Lines) // not the YAML's array
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.Lines)) {
+		if n < 1 || n > len(p.Lines) {
+			return nil, fmt.Errorf("state file: lines: no line L%d in the configuration", n)
+		}
+		l := s.Lines[n]
+		l.AutoAnswerDelay = p.Lines[n-1].AutoAnswerDelay // not on the page
+		p.Lines[n-1] = l
+		fields = append(fields, fmt.Sprintf("lines.L%d", n))
+	}
+	if len(s.DSS) > 0 {
+		keys := slices.Sorted(maps.Keys(s.DSS))
+		if keys[0] < 1 || keys[len(keys)-1] > emulator.MaxDSS {
+			return nil, fmt.Errorf("state file: dss: keys are D1 to D%d", emulator.MaxDSS)
+		}
+		dss := make([]config.DSSKey, max(len(p.DSS), keys[len(keys)-1]))
+		copy(dss, p.DSS)
+		for _, n := range keys {
+			dss[n-1] = s.DSS[n]
+		}
+		p.DSS = dss
+		fields = append(fields, "dss")
+	}
 	return fields, nil
 }
 
@@ -107,6 +139,8 @@ func (st *Store) copy() Settings {
 			c.ActionURL[k] = v
 		}
 	}
+	c.Lines = maps.Clone(c.Lines)
+	c.DSS = maps.Clone(c.DSS)
 	if c.ActiveURI != nil {
 		a := *c.ActiveURI
 		a.Allow = slices.Clone(a.Allow)

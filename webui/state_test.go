@@ -146,6 +146,9 @@ func FuzzStateFile(f *testing.F) {
 	f.Add([]byte(`{"active_uri":{"Enabled":false,"Allow":["10.0.0.0/8"]},"forward":{"Always":"1003"}}`))
 	f.Add([]byte(`{"action_url":{"nope":"x"}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"lines":{"1":{"User":"1011","Password":"p","Server":"127.0.0.1:5060","Expires":600}},"dss":{"3":{"Type":"blf","Value":"1002"}}}`))
+	f.Add([]byte(`{"lines":{"9":{}},"dss":{"0":{}}}`))
+	f.Add([]byte(`{"dss":{"10":{"Type":""}}}`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(dir, "p.state.json")
@@ -156,7 +159,9 @@ func FuzzStateFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var p config.Phone
-		_, _ = s.Apply(&p)
+		p := config.Phone{Lines: []config.Line{{User: "1001"}, {User: "1002"}}}
+		if _, err := s.Apply(&p); err == nil && (len(p.Lines) != 2 || len(p.DSS) > 10) {
+			t.Fatalf("applied state gave %d lines and %d DSS keys", len(p.Lines), len(p.DSS))
+		}
 	})
 }

@@ -24,12 +24,40 @@ const blfExpires = 600 * time.Second
 // watch is one BLF subscription.
 type watch struct {
 	key    int
-	callID string // of the current SUBSCRIBE dialog; NOTIFYs match on it
+	callID string          // of the current SUBSCRIBE dialog; NOTIFYs match on it
+	ctx    context.Context // ended by Unwatch, a new Watch of the key, or Stop
+	// dialog is the last accepted subscription (keepWatching's goroutine
+	// only), ended in-dialog when the watch stops.
+	dialog *sip.Request
 }
 
 type watches struct {
 	mu     sync.Mutex
 	byCall map[string]*watch
+	byKey  map[int]context.CancelFunc // ends a key's keepWatching
+}
+
+// replace makes cancel the one subscription of key, ending the one before.
+func (w *watches) replace(key int, cancel context.CancelFunc) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byKey == nil {
+		w.byKey = map[int]context.CancelFunc{}
+	}
+	if old := w.byKey[key]; old != nil {
+		old()
+	}
+	if cancel == nil {
+		delete(w.byKey, key)
+	} else {
+		w.byKey[key] = cancel
+	}
+	// NOTIFYs of the old subscription no longer light the key.
+	for id, wt := range w.byCall {
+		if wt.key == key {
+			delete(w.byCall, id)
+		}
+	}
 }
 
 func (w *watches) set(callID string, wt *watch) {
@@ -59,12 +87,22 @@ func (u *UA) Watch(key, line int, target string) {
 	if !ok {
 		return
 	}
-	wt := &watch{key: key}
-	u.goCall(func() { u.keepWatching(wt, lc, target) })
+	if u.ctx == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(u.ctx)
+	wt := &watch{key: key, ctx: ctx}
+	u.blf.replace(key, cancel)
+	if !u.goCall(func() { defer cancel(); u.keepWatching(ctx, wt, lc, target) }) {
+		cancel()
+	}
 }
 
-func (u *UA) keepWatching(wt *watch, lc emulator.LineConfig, target string) {
-	ctx := u.ctx
+// Unwatch implements emulator.Signaling: key's subscription ends (its
+// goroutine unsubscribes).
+func (u *UA) Unwatch(key int) { u.blf.replace(key, nil) }
+
+func (u *UA) keepWatching(ctx context.Context, wt *watch, lc emulator.LineConfig, target string) {
 	recipient, err := u.requestURI(target, lc.Server)
 	if err != nil {
 		u.log.Warn("BLF target", "key", wt.key, "error", err)
@@ -98,10 +136,35 @@ func (u *UA) keepWatching(wt *watch, lc emulator.LineConfig, target string) {
 			break
 		}
 	}
-	// Unsubscribe (Expires: 0), best effort: the phone is stopping.
+	// Unsubscribe, best effort: the key changed or the phone is stopping.
 	uctx, cancel := context.WithTimeout(context.Background(), u.opts.RequestTimeout)
 	defer cancel()
-	_, _ = u.subscribe(uctx, client, wt, lc, recipient, 0)
+	u.unsubscribe(uctx, client, wt)
+}
+
+// unsubscribe ends the watch's subscription within its dialog: "A
+// subscriber may unsubscribe by sending a SUBSCRIBE request with an
+// 'Expires' header field of 0" (RFC 6665 §4.1.2.3), with the dialog's
+// Call-ID, tags and the next CSeq (RFC 3261 §12.2.1.1). A new dialog
+// with Expires 0 would only be a fetch (§4.4.3) and leave the old
+// subscription to run out at the notifier.
+func (u *UA) unsubscribe(ctx context.Context, client *sipgo.Client, wt *watch) {
+	d := wt.dialog
+	if d == nil {
+		return
+	}
+	req := sip.NewRequest(sip.SUBSCRIBE, d.Recipient)
+	for _, name := range []string{"From", "To", "Call-ID", "Contact", "Event", "Accept", "User-Agent"} {
+		for _, h := range d.GetHeaders(name) {
+			req.AppendHeader(sip.HeaderClone(h))
+		}
+	}
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.CSeq().SeqNo + 1, MethodName: sip.SUBSCRIBE})
+	req.AppendHeader(sip.NewHeader("Expires", "0"))
+	res, err := client.Do(ctx, req)
+	if err != nil || !res.IsSuccess() {
+		u.log.Debug("BLF unsubscribe", "key", wt.key, "error", err, "response", res)
+	}
 }
 
 // subscribe sends one SUBSCRIBE (a new dialog each time, answering a
@@ -139,6 +202,17 @@ func (u *UA) subscribe(ctx context.Context, client *sipgo.Client, wt *watch, lc 
 	if !res.IsSuccess() {
 		return 0, &subscribeError{code: res.StatusCode, reason: res.Reason}
 	}
+	if expires > 0 {
+		// The dialog as the notifier made it: its To tag, and the CSeq
+		// that digest auth may have raised. The request goes where the
+		// SUBSCRIBE went (the registrar), over the same transport.
+		d := req.Clone()
+		d.ReplaceHeader(sip.HeaderClone(res.To()))
+		if c := res.CSeq(); c != nil {
+			d.ReplaceHeader(sip.HeaderClone(c))
+		}
+		wt.dialog = d
+	}
 	granted := expires
 	if h := res.GetHeader("Expires"); h != nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 {
@@ -169,7 +243,9 @@ func (u *UA) handleDialogNotify(req *sip.Request, tx sip.ServerTransaction) bool
 		return false
 	}
 	wt := u.blf.get(cid.Value())
-	if wt == nil {
+	if wt == nil || (wt.ctx != nil && wt.ctx.Err() != nil && u.ctx.Err() == nil) {
+		// Not ours, or a subscription the key no longer has (RFC 6665
+		// §4.1.3: a NOTIFY for no subscription gets 481).
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return true
 	}

@@ -41,7 +41,7 @@ func (u *UA) fromRegistrar(req *sip.Request) bool {
 		return false
 	}
 	reliable := !strings.EqualFold(req.Transport(), "udp")
-	for _, l := range u.opts.Lines {
+	for _, l := range u.accounts() {
 		host, port, err := net.SplitHostPort(l.Server)
 		if err != nil {
 			host, port = l.Server, "5060" // RFC 3261 §19.1.2: default port

@@ -93,6 +93,9 @@ type UA struct {
 	audio   map[int]ownAudio // frame size -> the phone's own audio
 	regMu   sync.Mutex
 	regs    []*registration
+	// lines are the accounts, replaced whole by SetLine (copy on write):
+	// handlers on sipgo's goroutines read them.
+	lines   atomic.Pointer[[]emulator.LineConfig]
 	wg      sync.WaitGroup
 	inSeq   atomic.Uint64
 	origins sdpOrigins // our SDP origin per dialog (sdporigin.go)
@@ -106,7 +109,10 @@ var _ emulator.Signaling = (*UA)(nil)
 // New builds a user agent; nothing is bound until Start.
 func New(opts Options) *UA {
 	opts.initWithDefaults()
-	return &UA{opts: opts, log: opts.Logger} // Start adds the bound address
+	u := &UA{opts: opts, log: opts.Logger} // Start adds the bound address
+	lines := slices.Clone(opts.Lines)
+	u.lines.Store(&lines)
+	return u
 }
 
 // Addr is the bound SIP address (valid after Start).
@@ -129,8 +135,8 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 	// Contact, so it must be a SIP user, not the product string; the
 	// User-Agent header is added to each request we send (RFC 3261 §20.41).
 	contactUser := "phonesim"
-	if len(u.opts.Lines) > 0 && u.opts.Lines[0].User != "" {
-		contactUser = u.opts.Lines[0].User
+	if lines := u.accounts(); len(lines) > 0 && lines[0].User != "" {
+		contactUser = lines[0].User
 	}
 	u.gate.Store(false)
 	filterRTCPNoise() // before any call's media starts (rtcpnoise.go)
@@ -204,7 +210,7 @@ func (u *UA) Register() {
 	if u.regs != nil || u.ctx.Err() != nil {
 		return
 	}
-	for i, l := range u.opts.Lines {
+	for i, l := range u.accounts() {
 		r := newRegistration(u, i+1, l)
 		u.regs = append(u.regs, r)
 		r.start()
@@ -384,7 +390,7 @@ func (u *UA) decide(ref emulator.CallRef, d decision) {
 // lineFor finds the line an incoming INVITE is for by its To user; direct
 // IP calls (any other user) land on line 1, as on a real phone.
 func (u *UA) lineFor(user string) int {
-	for i, l := range u.opts.Lines {
+	for i, l := range u.accounts() {
 		if l.User == user {
 			return i + 1
 		}
@@ -393,8 +399,8 @@ func (u *UA) lineFor(user string) int {
 }
 
 func (u *UA) lineCfg(n int) (emulator.LineConfig, bool) {
-	if n >= 1 && n <= len(u.opts.Lines) {
-		return u.opts.Lines[n-1], true
+	if lines := u.accounts(); n >= 1 && n <= len(lines) {
+		return lines[n-1], true
 	}
 	return emulator.LineConfig{}, false
 }
