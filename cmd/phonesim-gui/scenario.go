@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/gui"
+	"github.com/phonesim/phonesim/internal/cli"
 	"github.com/phonesim/phonesim/phonesimtest"
 	"github.com/phonesim/phonesim/scenarios"
 )
@@ -37,11 +37,9 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: phonesim-gui scenario [flags] FILE...")
 		fs.PrintDefaults()
 	}
-	pace := fs.Duration("pace", 0, "pause this long after each step and say what happened (trainer mode)")
-	step := fs.Bool("step", false, "wait for Enter (on the terminal) before each step")
+	sf := cli.RegisterScenario(fs)
+	pace, step, fixed := &sf.Pace, &sf.Step, &sf.FixedPorts
 	hold := fs.Duration("hold", 3*time.Second, "keep the window up this long after the last step (0: close at once)")
-	fixed := fs.Bool("fixed-ports", false, "use the ports as written (the demo's 5060/8081/8082) instead of free ones")
-	logLevel := fs.String("log-level", "", "show the phones' logs at this level (debug, info, warn, error) on stderr")
 	scale := fs.Float64("scale", 0, "window size as a multiple of the base picture (default: fit the screen)")
 	fps := fs.String("fps", gui.FPSMinimum, "redraw mode: min (only on changes) or default (every frame)")
 	noSound := fs.Bool("no-sound", false, "no tones or key clicks")
@@ -64,16 +62,11 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "phonesim-gui scenario: --screenshot and --shots take one FILE")
 		return exitUsage
 	}
-	logger := slog.New(slog.DiscardHandler)
-	if *logLevel != "" {
-		var level slog.Level
-		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-			fmt.Fprintf(stderr, "phonesim-gui scenario: --log-level %q: want debug, info, warn or error\n", *logLevel)
-			return exitUsage
-		}
-		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, err := sf.Logger("phonesim-gui scenario", stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
 	}
-	slog.SetDefault(logger) // the SIP libraries log through the default logger
 
 	// Every file is checked before anything runs, as by `phonesim scenario`.
 	list, err := scenarios.Load(fs.Args()...)

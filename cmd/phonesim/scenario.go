@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/phonesim/phonesim/internal/cli"
 	"github.com/phonesim/phonesim/scenarios"
 )
 
@@ -28,11 +28,9 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	junit := fs.String("junit", "", "write JUnit XML to `file`")
 	asJSON := fs.Bool("json", false, "print the results as JSON on stdout (progress goes to stderr)")
-	pace := fs.Duration("pace", 0, "pause this long after each step and say what happened (trainer mode)")
-	step := fs.Bool("step", false, "wait for Enter before each step")
-	fixed := fs.Bool("fixed-ports", false, "use the ports as written (the demo's 5060/8081/8082) instead of free ones")
+	sf := cli.RegisterScenario(fs)
+	pace, step, fixed := &sf.Pace, &sf.Step, &sf.FixedPorts
 	parallel := fs.Int("parallel", 1, "run up to `n` scenarios at once (each on its own free ports)")
-	logLevel := fs.String("log-level", "", "show the phones' logs at this level (debug, info, warn, error) on stderr")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -50,17 +48,11 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "phonesim scenario: --pace wants a positive duration")
 		return exitUsage
 	}
-	logger := slog.New(slog.DiscardHandler)
-	if *logLevel != "" {
-		var level slog.Level
-		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-			fmt.Fprintf(stderr, "phonesim scenario: --log-level %q: want debug, info, warn or error\n", *logLevel)
-			return exitUsage
-		}
-		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, err := sf.Logger("phonesim scenario", stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
 	}
-	// The SIP libraries log through the default logger.
-	slog.SetDefault(logger)
 
 	list, err := scenarios.Load(fs.Args()...)
 	if err != nil {
