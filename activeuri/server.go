@@ -14,7 +14,7 @@
 //	POST /login                      no auth; user, password, next form fields
 //	POST /logout                     no auth; forgets the session cookie
 //	GET  /                           auth; a small index page
-//	GET  /cgi-bin/ConfigManApp.com   auth; Active URI (see handleCommand)
+//	GET  /cgi-bin/ConfigManApp.com   auth; Active URI (see Handler.ServeHTTP)
 //	GET  /api/status                 auth; JSON status (see handleStatus)
 //	GET  /api/events                 auth; server-sent events (see handleEvents)
 //
@@ -162,6 +162,8 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	auth *authenticator
+	// command is the Active URI handler, mounted at PathCommand.
+	command *Handler
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -181,7 +183,7 @@ var routes = map[string]route{
 	PathLogin:   {methods: []string{http.MethodGet, http.MethodPost}, public: true, handle: (*Server).handleLogin},
 	PathLogout:  {methods: []string{http.MethodPost}, public: true, handle: (*Server).handleLogout},
 	"/":         {methods: []string{http.MethodGet}, handle: (*Server).handleIndex},
-	PathCommand: {methods: []string{http.MethodGet}, handle: (*Server).handleCommand},
+	PathCommand: {methods: []string{http.MethodGet}, handle: func(s *Server, w http.ResponseWriter, r *http.Request) { s.command.ServeHTTP(w, r) }},
 	PathStatus:  {methods: []string{http.MethodGet}, handle: (*Server).handleStatus},
 	PathEvents:  {methods: []string{http.MethodGet}, handle: (*Server).handleEvents},
 	PathIP: {methods: []string{http.MethodPost}, handle: (*Server).handleChangeIP,
@@ -222,6 +224,7 @@ func New(d emulator.Device, opts Options) *Server {
 		log:    opts.Logger.With("component", "activeuri"),
 		closed: make(chan struct{}),
 	}
+	s.command = NewHandler(d, opts.Timeout, s.log)
 	s.auth = newAuthenticator(opts, d.Snapshot().Identity.Name, s.log, time.Now)
 	return s
 }
@@ -443,7 +446,7 @@ func (s *Server) handleChangeIP(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusBadRequest, "%v", err)
 			return
 		}
-		s.refused(w, "ip change", err)
+		s.command.Refused(w, "ip change", err)
 		return
 	}
 	writeText(w, "OK: moving to %s", ip)
