@@ -470,3 +470,10 @@ func quote(s string) string {
 	}
 	return strconv.Quote(s[:cut]) + "..."
 }
+
+// QueryValue is the value of name in a raw query, split and decoded as an
+// Active URI request's (parseQuery); "" when absent or the query is bad.
+func QueryValue(raw, name string) string {
+	p, _ := parseQuery(raw)
+	return p.get(name)
+}
