@@ -18,15 +18,15 @@ const PathCommand = "/cgi-bin/ConfigManApp.com"
 // DefaultTimeout bounds how long one request waits for the phone's loop.
 const DefaultTimeout = 2 * time.Second
 
-// httpError answers a short text/plain message. Messages quote what the
+// HTTPError answers a short text/plain message. Messages quote what the
 // client sent with %q; nosniff keeps browsers from reading them as HTML.
-func httpError(w http.ResponseWriter, code int, format string, args ...any) {
+func HTTPError(w http.ResponseWriter, code int, format string, args ...any) {
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, fmt.Sprintf(format, args...), code)
 }
 
-// writeText answers 200 text/plain.
-func writeText(w http.ResponseWriter, format string, args ...any) {
+// WriteText answers 200 text/plain.
+func WriteText(w http.ResponseWriter, format string, args ...any) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -87,11 +87,11 @@ type command struct {
 func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cmd, err := parseCommand(r.URL.RawQuery)
 	if err != nil {
-		httpError(w, http.StatusBadRequest, "%v", err)
+		HTTPError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	if r.Method == http.MethodHead {
-		writeText(w, "OK: %s (not applied: HEAD)", cmd)
+		WriteText(w, "OK: %s (not applied: HEAD)", cmd)
 		return
 	}
 	if cmd.keys == nil {
@@ -102,7 +102,7 @@ func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.Refused(w, fmt.Sprintf("dialing %s", cmd.dialTarget()), err)
 			return
 		}
-		writeText(w, "OK: %s", cmd)
+		WriteText(w, "OK: %s", cmd)
 		return
 	}
 	for i, k := range cmd.keys {
@@ -115,7 +115,7 @@ func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeText(w, "OK: %s", cmd)
+	WriteText(w, "OK: %s", cmd)
 }
 
 // pressKey presses one key; a key after the first of a sequence first waits
@@ -182,16 +182,16 @@ func (s *Handler) Refused(w http.ResponseWriter, what string, err error, note ..
 	case errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("phone loop did not answer in time", "input", what, "timeout", s.timeout)
 		w.Header().Set("Retry-After", "1")
-		httpError(w, http.StatusConflict, "phone busy, try again: %s not applied within %v", what, s.timeout)
+		HTTPError(w, http.StatusConflict, "phone busy, try again: %s not applied within %v", what, s.timeout)
 	case errors.Is(err, context.Canceled):
-		httpError(w, http.StatusConflict, "request cancelled: %s", what)
+		HTTPError(w, http.StatusConflict, "request cancelled: %s", what)
 	case errors.Is(err, emulator.ErrUnknownAccount):
-		httpError(w, http.StatusBadRequest, "bad outgoing_uri: %v", err)
+		HTTPError(w, http.StatusBadRequest, "bad outgoing_uri: %v", err)
 	case errors.Is(err, emulator.ErrClosed):
-		httpError(w, http.StatusConflict, "phone is closed: %s not applied", what)
+		HTTPError(w, http.StatusConflict, "phone is closed: %s not applied", what)
 	default:
 		s.log.Info("phone refused input", "input", what, "err", err)
-		httpError(w, http.StatusConflict, "phone refused %s: %v", what, err)
+		HTTPError(w, http.StatusConflict, "phone refused %s: %v", what, err)
 	}
 }
 

@@ -335,22 +335,12 @@ func displayAddr(a netip.Addr, r *http.Request) string {
 	return fmt.Sprintf("%q", r.RemoteAddr)
 }
 
-// httpError answers a short text/plain message. Messages quote what the
-// client sent with %q; nosniff keeps browsers from reading them as HTML.
-func httpError(w http.ResponseWriter, code int, format string, args ...any) {
-	w.Header().Set("Cache-Control", "no-store")
-	http.Error(w, fmt.Sprintf(format, args...), code)
-}
-
-// writeText answers 200 text/plain.
-func writeText(w http.ResponseWriter, format string, args ...any) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, format+"\n", args...)
-}
+// httpError and writeText answer text/plain as the Active URI handler does
+// (a short message, no-store, nosniff).
+var (
+	httpError = activeuri.HTTPError
+	writeText = activeuri.WriteText
+)
 
 // recoverPanic turns a panic in a handler into a logged bug report and a 400
 // "internal error" (never a 5xx, see the package comment). The handlers are
