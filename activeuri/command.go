@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/phonesim/phonesim/emulator"
@@ -25,6 +27,31 @@ const (
 	maxAccountLen  = 256  // characters of outgoing_uri=
 )
 
+// Handler serves the Active URI commands of one phone at PathCommand. It
+// checks neither login nor allow-list: the phone's web server in front of
+// it does (Server today). It is an http.Handler.
+type Handler struct {
+	dev     emulator.Device
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// NewHandler builds the Active URI handler for one phone. timeout bounds how
+// long one request waits for the phone's loop (DefaultTimeout when <= 0);
+// log, if nil, is slog.Default(). d must not be nil.
+func NewHandler(d emulator.Device, timeout time.Duration, log *slog.Logger) *Handler {
+	if d == nil {
+		panic("activeuri.NewHandler: nil Device")
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{dev: d, timeout: timeout, log: log}
+}
+
 // command is one parsed Active URI request: either keys or a number.
 type command struct {
 	keys    []keypad.Key
@@ -32,7 +59,7 @@ type command struct {
 	account string // outgoing_uri without "sip:", "" = selected line
 }
 
-// handleCommand serves GET /cgi-bin/ConfigManApp.com.
+// ServeHTTP serves GET /cgi-bin/ConfigManApp.com.
 //
 // Spec §3.2: ?key=NAME presses one key; this server also takes a sequence
 // separated by ';' (key=SPEAKER;1;0;0;2;OK), pressed in order. Key names are
@@ -57,25 +84,25 @@ type command struct {
 // +4930123: no parameter of this API can hold a space. Parameter names are
 // case-insensitive; unknown parameters (e.g. a cache-buster "_=123") are
 // ignored.
-func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cmd, err := parseCommand(r.URL.RawQuery)
 	if err != nil {
-		httpError(w, http.StatusBadRequest, "%v", err)
+		HTTPError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	if r.Method == http.MethodHead {
-		writeText(w, "OK: %s (not applied: HEAD)", cmd)
+		WriteText(w, "OK: %s (not applied: HEAD)", cmd)
 		return
 	}
 	if cmd.keys == nil {
-		ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 		defer cancel()
 		err := s.dev.Do(ctx, emulator.DialNumber{Number: cmd.number, Account: cmd.account})
 		if err != nil {
-			s.refused(w, fmt.Sprintf("dialing %s", cmd.dialTarget()), err)
+			s.Refused(w, fmt.Sprintf("dialing %s", cmd.dialTarget()), err)
 			return
 		}
-		writeText(w, "OK: %s", cmd)
+		WriteText(w, "OK: %s", cmd)
 		return
 	}
 	for i, k := range cmd.keys {
@@ -84,18 +111,18 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 			if len(cmd.keys) > 1 {
 				what = fmt.Sprintf("key %s (key %d of %d; %s)", k, i+1, len(cmd.keys), appliedNote(i))
 			}
-			s.refused(w, what, err, sequenceNote(cmd.keys, i))
+			s.Refused(w, what, err, sequenceNote(cmd.keys, i))
 			return
 		}
 	}
-	writeText(w, "OK: %s", cmd)
+	WriteText(w, "OK: %s", cmd)
 }
 
 // pressKey presses one key; a key after the first of a sequence first waits
 // (up to emulator.SettleTimeout) until the phone has settled from the one
 // before (a re-INVITE, REFER or INVITE answered), as a user waits for the
 // screen to change: key=F_HOLD;F_HOLD holds and resumes.
-func (s *Server) pressKey(ctx context.Context, k keypad.Key, settle bool) error {
+func (s *Handler) pressKey(ctx context.Context, k keypad.Key, settle bool) error {
 	if settle {
 		sctx, cancel := context.WithTimeout(ctx, emulator.SettleTimeout)
 		err := emulator.WaitSettled(sctx, s.dev)
@@ -107,7 +134,7 @@ func (s *Server) pressKey(ctx context.Context, k keypad.Key, settle bool) error 
 			return ctx.Err()
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	return s.dev.Do(ctx, emulator.PressKey{Key: k})
 }
@@ -145,26 +172,26 @@ func appliedNote(applied int) string {
 	return fmt.Sprintf("keys 1-%d were applied", applied)
 }
 
-// refused answers an error from Device.Do: 409, never 5xx (package comment).
+// Refused answers an error from Device.Do: 409, never 5xx (package comment).
 // note, if given, is appended to the answer's text (lines of its own).
-func (s *Server) refused(w http.ResponseWriter, what string, err error, note ...string) {
+func (s *Handler) Refused(w http.ResponseWriter, what string, err error, note ...string) {
 	if len(note) > 0 {
 		w = noteWriter{w, strings.Join(note, "")}
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		s.log.Warn("phone loop did not answer in time", "input", what, "timeout", s.opts.Timeout)
+		s.log.Warn("phone loop did not answer in time", "input", what, "timeout", s.timeout)
 		w.Header().Set("Retry-After", "1")
-		httpError(w, http.StatusConflict, "phone busy, try again: %s not applied within %v", what, s.opts.Timeout)
+		HTTPError(w, http.StatusConflict, "phone busy, try again: %s not applied within %v", what, s.timeout)
 	case errors.Is(err, context.Canceled):
-		httpError(w, http.StatusConflict, "request cancelled: %s", what)
+		HTTPError(w, http.StatusConflict, "request cancelled: %s", what)
 	case errors.Is(err, emulator.ErrUnknownAccount):
-		httpError(w, http.StatusBadRequest, "bad outgoing_uri: %v", err)
+		HTTPError(w, http.StatusBadRequest, "bad outgoing_uri: %v", err)
 	case errors.Is(err, emulator.ErrClosed):
-		httpError(w, http.StatusConflict, "phone is closed: %s not applied", what)
+		HTTPError(w, http.StatusConflict, "phone is closed: %s not applied", what)
 	default:
 		s.log.Info("phone refused input", "input", what, "err", err)
-		httpError(w, http.StatusConflict, "phone refused %s: %v", what, err)
+		HTTPError(w, http.StatusConflict, "phone refused %s: %v", what, err)
 	}
 }
 
@@ -398,7 +425,7 @@ func (p params) get(name string) string            { return p[name] }
 // parseQuery splits a raw query on '&' only. net/url.ParseQuery cannot be
 // used: it rejects any ';' (golang.org/issue/25192), and spec key sequences
 // are written with ';'. Values are percent-decoded with '+' kept literal (see
-// handleCommand). A name in unique given twice is an error (which one is
+// Handler.ServeHTTP). A name in unique given twice is an error (which one is
 // meant?); of other names the first wins.
 func parseQuery(raw string, unique ...string) (params, error) {
 	p := params{}
@@ -442,4 +469,11 @@ func quote(s string) string {
 		cut--
 	}
 	return strconv.Quote(s[:cut]) + "..."
+}
+
+// QueryValue is the value of name in a raw query, split and decoded as an
+// Active URI request's (parseQuery); "" when absent or the query is bad.
+func QueryValue(raw, name string) string {
+	p, _ := parseQuery(raw)
+	return p.get(name)
 }

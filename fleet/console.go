@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/actionurl"
-	"github.com/phonesim/phonesim/activeuri"
+	"github.com/phonesim/phonesim/webui"
 )
 
 // ConsoleSize is how many records a phone's console keeps (the newest).
@@ -17,7 +17,7 @@ const ConsoleSize = 200
 type ConsoleRecord struct {
 	Seq       uint64
 	ActionURL *actionurl.Delivery
-	ActiveURI *activeuri.Request
+	ActiveURI *webui.Request
 }
 
 // Time is when the request started.
@@ -58,7 +58,7 @@ func (c *Console) add(r ConsoleRecord) {
 }
 
 func (c *Console) addDelivery(d actionurl.Delivery) { c.add(ConsoleRecord{ActionURL: &d}) }
-func (c *Console) addRequest(r activeuri.Request)   { c.add(ConsoleRecord{ActiveURI: &r}) }
+func (c *Console) addRequest(r webui.Request)       { c.add(ConsoleRecord{ActiveURI: &r}) }
 
 // Records returns a copy of the kept records, oldest first.
 func (c *Console) Records() []ConsoleRecord {

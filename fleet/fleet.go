@@ -26,6 +26,7 @@ import (
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/emulator/sipua"
 	"github.com/phonesim/phonesim/registrar"
+	"github.com/phonesim/phonesim/webui"
 )
 
 // Version is reported in User-Agent headers.
@@ -69,7 +70,7 @@ type Member struct {
 	Phone  *emulator.Phone
 	UA     *sipua.UA
 	Sender *actionurl.Sender
-	Web    *activeuri.Server
+	Web    *webui.WebServer
 	// Console lists the Action URLs sent and Active URI requests received.
 	Console *Console
 	http    *http.Server // nil when the phone shares a listener
@@ -101,7 +102,7 @@ func (m *Member) HTTPAddr() string {
 func (m *Member) changeIP(ctx context.Context, ip string) error {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return fmt.Errorf("%w: %q", activeuri.ErrBadIP, ip)
+		return fmt.Errorf("%w: %q", webui.ErrBadIP, ip)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,7 +112,7 @@ func (m *Member) changeIP(ctx context.Context, ip string) error {
 	port := m.httpLn.Addr().(*net.TCPAddr).Port
 	ln, err := net.Listen("tcp", net.JoinHostPort(a.String(), strconv.Itoa(port)))
 	if err != nil {
-		return fmt.Errorf("%w: cannot serve HTTP there: %v", activeuri.ErrBadIP, err)
+		return fmt.Errorf("%w: cannot serve HTTP there: %v", webui.ErrBadIP, err)
 	}
 	if err := m.Phone.Do(ctx, emulator.ChangeIP{IP: a.String()}); err != nil {
 		ln.Close()
@@ -138,7 +139,7 @@ func (m *Member) ActiveURI() string {
 
 // StatusURL is the phone's status API URL.
 func (m *Member) StatusURL() string {
-	return fmt.Sprintf("http://%s:%s@%s%s", m.Config.Admin.User, m.Config.Admin.Password, m.HTTPAddr(), activeuri.PathStatus)
+	return fmt.Sprintf("http://%s:%s@%s%s", m.Config.Admin.User, m.Config.Admin.Password, m.HTTPAddr(), webui.PathStatus)
 }
 
 // Start brings the fleet up: the registrar first, then each phone (HTTP
@@ -264,7 +265,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, sh *share
 		m.attachSender()
 	}
 
-	m.Web = activeuri.New(phone, activeuri.Options{
+	m.Web = webui.NewWebServer(phone, webui.WebOptions{
 		User:     pc.Admin.User,
 		Password: pc.Admin.Password,
 		Logger:   plog,
@@ -395,10 +396,10 @@ func (m *Member) stopHTTP() {
 // address is served at once, the old one a moment later stops (m.mu held).
 func (m *Member) changeSharedIP(ctx context.Context, ip netip.Addr) error {
 	if ip.Is4() != m.httpIP.Is4() {
-		return fmt.Errorf("%w: cannot serve HTTP there: the phones on port %d listen on IPv%d", activeuri.ErrBadIP, m.shared.port, map[bool]int{true: 4, false: 6}[m.httpIP.Is4()])
+		return fmt.Errorf("%w: cannot serve HTTP there: the phones on port %d listen on IPv%d", webui.ErrBadIP, m.shared.port, map[bool]int{true: 4, false: 6}[m.httpIP.Is4()])
 	}
 	if other := m.shared.lookup(&net.TCPAddr{IP: ip.AsSlice()}); other != nil && other != m.handler {
-		return fmt.Errorf("%w: cannot serve HTTP there: another phone has %s", activeuri.ErrBadIP, ip)
+		return fmt.Errorf("%w: cannot serve HTTP there: another phone has %s", webui.ErrBadIP, ip)
 	}
 	m.shared.add(ip, m.handler)
 	if err := m.Phone.Do(ctx, emulator.ChangeIP{IP: ip.String()}); err != nil {

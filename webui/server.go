@@ -1,7 +1,7 @@
 // Package webui is a phone's web pages, as a desk phone's web UI: Status,
 // Lines, Phone → Action URL, DSS keys, Features, Active URI, the Phone
-// picture and the Log. activeuri.Server serves them behind its login
-// (Options.Pages); this package sees only authenticated requests.
+// picture and the Log. WebServer (httpserver.go) serves them behind its login
+// (WebOptions.Pages); the pages see only authenticated requests.
 //
 // Plain server-rendered HTML (html/template), assets embedded, one small
 // script for the live parts; every form carries a CSRF token and every
@@ -84,7 +84,7 @@ type Server struct {
 }
 
 // pages is one table for every phone (a fleet of thousands keeps one copy,
-// as activeuri's routes): "METHOD path" -> handler.
+// as WebServer's routes): "METHOD path" -> handler.
 var pages = map[string]func(*Server, http.ResponseWriter, *http.Request){
 	"GET /":                (*Server).status,
 	"GET /lines":           (*Server).lines,

@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"html"
@@ -21,7 +21,7 @@ import (
 // Spec §3: "using the URI leads to the login screen first".
 func TestNoCredentialsGetChallengeAndLoginForm(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	for _, p := range []string{"/", PathCommand + "?key=OK", PathStatus, PathEvents, "/no/such/page"} {
 		resp, body := s.get(t, p)
 		wantStatus(t, resp, body, http.StatusUnauthorized)
@@ -40,7 +40,7 @@ func TestNoCredentialsGetChallengeAndLoginForm(t *testing.T) {
 }
 
 func TestLoginFormRemembersRequestedPage(t *testing.T) {
-	s := startServer(t, newRecordingDevice(), Options{})
+	s := startServer(t, newRecordingDevice(), WebOptions{})
 	resp, body := s.get(t, PathCommand+"?key=SPEAKER;1;0;OK")
 	wantStatus(t, resp, body, http.StatusUnauthorized)
 	if got, want := formNext(t, body), PathCommand+"?key=SPEAKER;1;0;OK"; got != want {
@@ -61,7 +61,7 @@ func formNext(t *testing.T, page string) string {
 
 func TestBasicAuth(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 
 	resp, body := s.get(t, PathCommand+"?key=OK", admin)
 	wantStatus(t, resp, body, http.StatusOK)
@@ -89,7 +89,7 @@ func TestBasicAuth(t *testing.T) {
 }
 
 func TestConfiguredCredentialsReplaceDefault(t *testing.T) {
-	s := startServer(t, newRecordingDevice(), Options{User: "cti", Password: "s3cret"})
+	s := startServer(t, newRecordingDevice(), WebOptions{User: "cti", Password: "s3cret"})
 	resp, body := s.get(t, PathStatus, basic("cti", "s3cret"))
 	wantStatus(t, resp, body, http.StatusOK)
 	resp, body = s.get(t, PathStatus, admin)
@@ -98,7 +98,7 @@ func TestConfiguredCredentialsReplaceDefault(t *testing.T) {
 
 func TestLoginCookie(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	jar, _ := cookiejar.New(nil)
 	hc := noRedirects(s.ts.Client())
 	hc.Jar = jar
@@ -153,7 +153,7 @@ func formBody(r *http.Request) { r.Header.Set("Content-Type", "application/x-www
 // command runs.
 func TestLoginScreenLeadsBackToCommand(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	jar, _ := cookiejar.New(nil)
 	hc := *s.ts.Client()
 	hc.Jar = jar
@@ -170,7 +170,7 @@ func TestLoginScreenLeadsBackToCommand(t *testing.T) {
 }
 
 func TestLoginWrongPassword(t *testing.T) {
-	s := startServer(t, newRecordingDevice(), Options{})
+	s := startServer(t, newRecordingDevice(), WebOptions{})
 	form := url.Values{"user": {"admin"}, "password": {"nope"}, "next": {"/api/status"}}
 	resp, body := call(t, noRedirects(s.ts.Client()), http.MethodPost, s.ts.URL+PathLogin,
 		strings.NewReader(form.Encode()), formBody)
@@ -182,7 +182,7 @@ func TestLoginWrongPassword(t *testing.T) {
 }
 
 func TestLoginFormErrors(t *testing.T) {
-	s := startServer(t, newRecordingDevice(), Options{})
+	s := startServer(t, newRecordingDevice(), WebOptions{})
 	resp, body := call(t, s.ts.Client(), http.MethodPost, s.ts.URL+PathLogin,
 		strings.NewReader(`{"user":"admin"}`), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") })
 	wantStatus(t, resp, body, http.StatusBadRequest)
@@ -205,7 +205,7 @@ func TestLoginFormErrors(t *testing.T) {
 }
 
 func TestLoginRedirectStaysOnThisServer(t *testing.T) {
-	s := startServer(t, newRecordingDevice(), Options{})
+	s := startServer(t, newRecordingDevice(), WebOptions{})
 	for next, want := range map[string]string{
 		"//evil.example/x":          "/",
 		`/\evil.example`:            "/",
@@ -228,13 +228,13 @@ func TestLoginRedirectStaysOnThisServer(t *testing.T) {
 	}
 }
 
-func withClock(c *fakeclock.Clock) func(*Server) { return func(s *Server) { s.auth.now = c.Now } }
+func withClock(c *fakeclock.Clock) func(*WebServer) { return func(s *WebServer) { s.auth.now = c.Now } }
 
 // Lock-out: 5 failed logins from one IP within a minute -> 403 for 60 s.
 func TestLockoutAfterFiveFailures(t *testing.T) {
 	clock := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{}, withClock(clock))
+	s := startServer(t, dev, WebOptions{}, withClock(clock))
 	wrong := basic("admin", "guess")
 
 	for i := 1; i <= 4; i++ {
@@ -287,7 +287,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 
 func TestLockoutCountsFormLogins(t *testing.T) {
 	clock := fakeclock.New(time.Unix(1e9, 0))
-	s := startServer(t, newRecordingDevice(), Options{}, withClock(clock))
+	s := startServer(t, newRecordingDevice(), WebOptions{}, withClock(clock))
 	form := url.Values{"user": {"admin"}, "password": {"x"}}
 	codes := make([]int, 0, 5)
 	for range 5 {
@@ -302,7 +302,7 @@ func TestLockoutCountsFormLogins(t *testing.T) {
 
 func TestLockoutWindowAndSuccessReset(t *testing.T) {
 	clock := fakeclock.New(time.Unix(1e9, 0))
-	s := startServer(t, newRecordingDevice(), Options{}, withClock(clock))
+	s := startServer(t, newRecordingDevice(), WebOptions{}, withClock(clock))
 	wrong := basic("admin", "guess")
 	fail := func(n int) {
 		t.Helper()
@@ -325,7 +325,7 @@ func TestLockoutWindowAndSuccessReset(t *testing.T) {
 
 func TestLockoutConfigurable(t *testing.T) {
 	clock := fakeclock.New(time.Unix(1e9, 0))
-	s := startServer(t, newRecordingDevice(), Options{LockoutFailures: 2, LockoutDuration: 10 * time.Second}, withClock(clock))
+	s := startServer(t, newRecordingDevice(), WebOptions{LockoutFailures: 2, LockoutDuration: 10 * time.Second}, withClock(clock))
 	s.get(t, PathStatus, basic("a", "b"))
 	resp, body := s.get(t, PathStatus, basic("a", "b"))
 	wantStatus(t, resp, body, http.StatusForbidden)
@@ -336,7 +336,7 @@ func TestLockoutConfigurable(t *testing.T) {
 	resp, body = s.get(t, PathStatus, admin)
 	wantStatus(t, resp, body, http.StatusOK)
 
-	off := startServer(t, newRecordingDevice(), Options{LockoutFailures: -1})
+	off := startServer(t, newRecordingDevice(), WebOptions{LockoutFailures: -1})
 	for range 20 {
 		resp, body := off.get(t, PathStatus, basic("a", "b"))
 		wantStatus(t, resp, body, http.StatusUnauthorized)
@@ -347,7 +347,7 @@ func TestLockoutConfigurable(t *testing.T) {
 
 func TestSessionExpires(t *testing.T) {
 	clock := fakeclock.New(time.Unix(1e9, 0))
-	s := startServer(t, newRecordingDevice(), Options{SessionTTL: time.Minute}, withClock(clock))
+	s := startServer(t, newRecordingDevice(), WebOptions{SessionTTL: time.Minute}, withClock(clock))
 	form := url.Values{"user": {"admin"}, "password": {"admin"}}
 	resp, _ := call(t, noRedirects(s.ts.Client()), http.MethodPost, s.ts.URL+PathLogin,
 		strings.NewReader(form.Encode()), formBody)
@@ -365,7 +365,7 @@ func TestSessionExpires(t *testing.T) {
 
 func TestAllowIPs(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{AllowIPs: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32"), netip.MustParsePrefix("10.0.0.0/8")}})
+	s := startServer(t, dev, WebOptions{AllowIPs: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32"), netip.MustParsePrefix("10.0.0.0/8")}})
 
 	for _, p := range []string{PathHealth, PathStatus, PathCommand + "?key=OK", PathLogin} {
 		resp, body := s.get(t, p, admin) // from 127.0.0.1
@@ -384,7 +384,7 @@ func TestAllowIPs(t *testing.T) {
 }
 
 func TestCredentialsOK(t *testing.T) {
-	a := newAuthenticator(Options{User: "admin", Password: "pw"}, "p", nil, time.Now)
+	a := newAuthenticator(WebOptions{User: "admin", Password: "pw"}, "p", nil, time.Now)
 	for _, c := range []struct {
 		u, p string
 		ok   bool
@@ -404,7 +404,7 @@ func TestCookieNameDiffersPerPhone(t *testing.T) {
 // A browser navigating to a page gets a challenge it does not prompt for
 // (and so shows the login form); other clients get Basic. Both 401.
 func TestBrowserNavigationGetsTheFormNotABasicDialog(t *testing.T) {
-	s := New(newRecordingDevice(), Options{})
+	s := NewWebServer(newRecordingDevice(), WebOptions{})
 	for _, c := range []struct{ mode, want string }{{"navigate", `Form realm="phonesim"`}, {"", `Basic realm="phonesim"`}} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, "/", nil)

@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"bufio"
@@ -60,7 +60,7 @@ func TestStatusJSONFields(t *testing.T) {
 			SoftKeys: [4]string{"Hold", "Xfer", "", "End"}, LineKeys: []emulator.LED{emulator.LEDOn}, MSG: emulator.LEDBlink},
 		Counters: emulator.Counters{Events: 30, CallsIn: 1, CallsOut: 2, Missed: 3, Registrations: 4},
 	}
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	resp, body := s.get(t, PathStatus, admin)
 	wantStatus(t, resp, body, http.StatusOK)
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
@@ -119,7 +119,7 @@ func TestStatusJSONFields(t *testing.T) {
 }
 
 func TestStatusEmptyListsAreArrays(t *testing.T) {
-	s := startServer(t, newRecordingDevice(), Options{})
+	s := startServer(t, newRecordingDevice(), WebOptions{})
 	_, body := s.get(t, PathStatus, admin)
 	for _, want := range []string{`"lines": []`, `"calls": []`, `"leds": {}`, `"soft_keys": [`} {
 		if !strings.Contains(body, want) {
@@ -195,7 +195,7 @@ func decodeEvent(t *testing.T, rec []string) EventJSON {
 
 func TestEventsStream(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	r, _, cancel := openEvents(t, s)
 
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -229,7 +229,7 @@ func TestEventsStream(t *testing.T) {
 
 func TestEventsStreamEndsOnClose(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	r, _, _ := openEvents(t, s)
 	s.Close()
 	if rec := r.next(); rec[0] != "event: close" {
@@ -272,7 +272,7 @@ func (w *stalledWriter) body() string {
 func TestEventsSlowClientIsCut(t *testing.T) {
 	dev := newRecordingDevice()
 	logs := &logBuffer{}
-	s := New(dev, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	s := NewWebServer(dev, WebOptions{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	w := &stalledWriter{ResponseRecorder: httptest.NewRecorder(), stalled: make(chan struct{})}
 	req := httptest.NewRequest(http.MethodGet, PathEvents, nil)
 	req.RemoteAddr = "127.0.0.1:1234"

@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"context"
@@ -16,14 +16,14 @@ import (
 	"github.com/phonesim/phonesim/emulator"
 )
 
-// Every Active URI request reaches Options.Observe, before its answer
+// Every Active URI request reaches WebOptions.Observe, before its answer
 // reaches the client, with the client IP, the keys, the status and the
 // first line of the answer: applied, refused by the login, malformed,
 // refused by the phone. Other paths are not reported.
 func TestObserveSeesEveryActiveURIRequest(t *testing.T) {
 	dev := newRecordingDevice()
 	got := make(chan Request, 16)
-	s := startServer(t, dev, Options{Observe: func(r Request) { got <- r }})
+	s := startServer(t, dev, WebOptions{Observe: func(r Request) { got <- r }})
 
 	// Observed before the answer leaves: no waiting here.
 	next := func() Request {
@@ -72,7 +72,7 @@ func FuzzObserve(f *testing.F) {
 		f.Add(seed)
 	}
 	var got []Request
-	s := New(newRecordingDevice(), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s := NewWebServer(newRecordingDevice(), WebOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Observe: func(r Request) { got = append(got, r) }})
 	f.Fuzz(func(t *testing.T, rawQuery string) {
 		got = got[:0]

@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"crypto/rand"
@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/phonesim/phonesim/activeuri"
 	"html/template"
 	"io"
 	"log/slog"
@@ -64,7 +65,7 @@ const (
 type authenticator struct {
 	userHash, passHash [32]byte
 	cookie             string // cookie name, one per phone (see cookieName)
-	opts               Options
+	opts               WebOptions
 	log                *slog.Logger
 	now                func() time.Time
 
@@ -80,7 +81,7 @@ type failedLogins struct {
 	lockedUntil time.Time
 }
 
-func newAuthenticator(opts Options, phoneName string, log *slog.Logger, now func() time.Time) *authenticator {
+func newAuthenticator(opts WebOptions, phoneName string, log *slog.Logger, now func() time.Time) *authenticator {
 	return &authenticator{
 		userHash: sha256.Sum256([]byte(opts.User)),
 		passHash: sha256.Sum256([]byte(opts.Password)),
@@ -237,7 +238,7 @@ func (a *authenticator) succeeded(ip netip.Addr) {
 }
 
 // checkAuth lets the request through (true) or answers 401/403 (false).
-func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request, client netip.Addr) bool {
+func (s *WebServer) checkAuth(w http.ResponseWriter, r *http.Request, client netip.Addr) bool {
 	if wait, locked := s.auth.lockedOut(client); locked {
 		writeLockedOut(w, r, client, wait)
 		return false
@@ -309,7 +310,7 @@ func challenge(r *http.Request) string {
 type loginPage struct{ Name, Next, Message string }
 
 // writeLoginForm answers code (401, or 200 for GET /login) with the form.
-func (s *Server) writeLoginForm(w http.ResponseWriter, r *http.Request, code int, next, msg string) {
+func (s *WebServer) writeLoginForm(w http.ResponseWriter, r *http.Request, code int, next, msg string) {
 	h := w.Header()
 	if code == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", challenge(r))
@@ -332,10 +333,10 @@ func (s *Server) writeLoginForm(w http.ResponseWriter, r *http.Request, code int
 
 // handleLogin: GET shows the form; POST checks user/password, sets the
 // session cookie and answers 303 to the form's "next" path.
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		params, _ := parseQuery(r.URL.RawQuery) // a bad query only loses "next"
-		s.writeLoginForm(w, r, http.StatusOK, safeNext(params.get("next")), "")
+		next := activeuri.QueryValue(r.URL.RawQuery, "next") // a bad query only loses "next"
+		s.writeLoginForm(w, r, http.StatusOK, safeNext(next), "")
 		return
 	}
 	client := clientAddr(r)
@@ -399,7 +400,7 @@ func readLoginForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 }
 
 // handleLogout forgets the session and sends the browser to the login form.
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) handleLogout(w http.ResponseWriter, r *http.Request) {
 	s.auth.endSession(r)
 	http.SetCookie(w, &http.Cookie{Name: s.auth.cookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode})

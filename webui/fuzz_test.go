@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"log/slog"
@@ -26,7 +26,7 @@ func FuzzActiveURI(f *testing.F) {
 	}
 	dev := newRecordingDevice()
 	logs := &logBuffer{}
-	s := New(dev, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	s := NewWebServer(dev, WebOptions{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	f.Fuzz(func(t *testing.T, rawQuery string) {
 		dev.got()
 		req := httptest.NewRequest(http.MethodGet, PathCommand, nil)

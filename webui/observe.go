@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Request is one Active URI request (PathCommand) as Options.Observe sees
+// Request is one Active URI request (PathCommand) as WebOptions.Observe sees
 // it, whatever became of it: applied (200), malformed (400), refused by
 // the login or allow-list (401/403) or by the phone (409).
 type Request struct {
@@ -23,13 +23,13 @@ type Request struct {
 // maxObservedText bounds Command and Result.
 const maxObservedText = 200
 
-// observer records what a handler answers, for Options.Observe. It
+// observer records what a handler answers, for WebOptions.Observe. It
 // reports at the first write of the body (every answer of this server is
 // one write), before the response can reach the client: whoever watches
 // the console sees the request by the time the client has its answer.
 type observer struct {
 	http.ResponseWriter
-	s        *Server
+	s        *WebServer
 	req      Request
 	start    time.Time
 	status   int
@@ -37,9 +37,9 @@ type observer struct {
 	reported bool
 }
 
-// watch returns a writer that reports the request to Options.Observe when
+// watch returns a writer that reports the request to WebOptions.Observe when
 // done is called, or nil when there is nothing to observe.
-func (s *Server) watch(w http.ResponseWriter, r *http.Request) *observer {
+func (s *WebServer) watch(w http.ResponseWriter, r *http.Request) *observer {
 	if s.opts.Observe == nil || r.URL.Path != PathCommand {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"flag"
@@ -54,7 +54,7 @@ func goldenSnapshot() emulator.Snapshot {
 func TestStatusJSONGolden(t *testing.T) {
 	dev := newRecordingDevice()
 	dev.snap = goldenSnapshot()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	resp, body := s.get(t, PathStatus, admin)
 	wantStatus(t, resp, body, http.StatusOK)
 	const golden = "testdata/status.golden.json"

@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func wantInputs(t *testing.T, got, want []emulator.Input) {
 
 func TestKeySequenceInOrder(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	resp, body := s.get(t, PathCommand+"?key=SPEAKER;1;0;0;2;OK", admin)
 	wantStatus(t, resp, body, http.StatusOK)
 	if body != "OK: keys SPEAKER;1;0;0;2;OK\n" {
@@ -54,7 +54,7 @@ func TestKeySequenceInOrder(t *testing.T) {
 // key=DNDOn); every key of the keypad must work in every spelling.
 func TestEveryKeyInEverySpelling(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	for _, k := range keypad.All() {
 		name := k.String()
 		mixed := strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
@@ -85,7 +85,7 @@ func TestEveryKeyInEverySpelling(t *testing.T) {
 
 func TestKeyAliases(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	for q, want := range map[string]keypad.Key{
 		"key=Enter":   keypad.OK,
 		"key=enter":   keypad.OK,
@@ -113,7 +113,7 @@ func TestKeyAliases(t *testing.T) {
 
 func TestBadKeyIs400NamingIt(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	for q, wants := range map[string][]string{
 		"key=FOO":                               {`unknown key "FOO"`},
 		"key=OK;FOO;X":                          {`unknown key "FOO"`, "key 2 of 3"},
@@ -140,7 +140,7 @@ func TestBadKeyIs400NamingIt(t *testing.T) {
 
 func TestDialNumber(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	for _, c := range []struct {
 		query, body string
 		want        emulator.DialNumber
@@ -174,7 +174,7 @@ func TestDialNumber(t *testing.T) {
 
 func TestBadNumberIs400(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	for q, wants := range map[string][]string{
 		"number=":                               {"number is empty"},
 		"number=12%2034":                        {`character ' ' at position 3`},
@@ -213,7 +213,7 @@ func TestBadNumberIs400(t *testing.T) {
 // An error from the phone is 409 with the phone's reason; never 5xx.
 func TestPhoneErrorsAre409(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{Timeout: 50 * time.Millisecond})
+	s := startServer(t, dev, WebOptions{Timeout: 50 * time.Millisecond})
 
 	dev.setDo(func(context.Context, emulator.Input) error { return errors.New("no line is registered") })
 	resp, body := s.get(t, PathCommand+"?number=1002&outgoing_uri=1001@127.0.0.1", admin)
@@ -225,7 +225,7 @@ func TestPhoneErrorsAre409(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusConflict)
 	wantContains(t, "body", body, "phone is closed")
 
-	// The loop never answers: 409 "phone busy" after Options.Timeout.
+	// The loop never answers: 409 "phone busy" after WebOptions.Timeout.
 	dev.setDo(func(ctx context.Context, _ emulator.Input) error { <-ctx.Done(); return ctx.Err() })
 	start := time.Now()
 	resp, body = s.get(t, PathCommand+"?key=OK", admin)
@@ -259,7 +259,7 @@ func TestPhoneErrorsAre409(t *testing.T) {
 // once the first one's re-INVITE is answered.
 func TestKeySequenceWaitsForThePhoneToSettle(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	settled := make(chan struct{})
 	dev.setDo(func(_ context.Context, in emulator.Input) error {
 		dev.mu.Lock()
@@ -290,7 +290,7 @@ func TestKeySequenceWaitsForThePhoneToSettle(t *testing.T) {
 
 func TestMethods(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	hc := s.ts.Client()
 	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, "FOO"} {
 		resp, body := call(t, hc, m, s.ts.URL+PathCommand+"?key=OK", nil, admin)
@@ -324,7 +324,7 @@ func TestMethods(t *testing.T) {
 }
 
 func TestHealthAndNotFound(t *testing.T) {
-	s := startServer(t, newRecordingDevice(), Options{})
+	s := startServer(t, newRecordingDevice(), WebOptions{})
 	resp, body := s.get(t, PathHealth)
 	wantStatus(t, resp, body, http.StatusOK)
 	if body != "ok\n" {
@@ -341,7 +341,7 @@ func TestHealthAndNotFound(t *testing.T) {
 // the server keeps serving.
 func TestPanicBecomes400(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	dev.setDo(func(context.Context, emulator.Input) error { panic("boom") })
 	resp, body := s.get(t, PathCommand+"?key=OK", admin)
 	wantStatus(t, resp, body, http.StatusBadRequest)
@@ -356,17 +356,17 @@ func TestPanicBecomes400(t *testing.T) {
 func TestNewRejectsNilDevice(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Fatal("New(nil) did not panic")
+			t.Fatal("NewWebServer(nil) did not panic")
 		}
 	}()
-	New(nil, Options{})
+	NewWebServer(nil, WebOptions{})
 }
 
 // key=# with the '#' unescaped reaches the phone as key= (the client cuts
 // the URL at '#'): the 400 says to send POUND or %23.
 func TestEmptyKeySaysHowToSendPound(t *testing.T) {
 	dev := newRecordingDevice()
-	s := startServer(t, dev, Options{})
+	s := startServer(t, dev, WebOptions{})
 	for _, q := range []string{"key=", "key=1;"} {
 		resp, body := s.get(t, PathCommand+"?"+q, admin)
 		wantStatus(t, resp, body, http.StatusBadRequest)

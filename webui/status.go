@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"encoding/json"
@@ -181,7 +181,7 @@ func StatusOf(s emulator.Snapshot) Status {
 
 // handleStatus serves GET /api/status: the Status JSON (see Status for the
 // fields), Content-Type application/json, never cached.
-func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) handleStatus(w http.ResponseWriter, r *http.Request) {
 	body, err := json.MarshalIndent(StatusOf(s.dev.Snapshot()), "", "  ")
 	if err != nil { // only plain types above: cannot happen
 		s.log.Error("BUG: status not encodable", "err", err)
@@ -250,11 +250,11 @@ const (
 // with no "event:" field, so EventSource.onmessage sees them all. The
 // stream opens with a ": connected" comment (sent after the subscription
 // exists: every event after the client reads it is delivered), sends ":
-// ping" every 15 s, and ends when the client goes away or Server.Close is
+// ping" every 15 s, and ends when the client goes away or WebServer.Close is
 // called. A client too slow to take 256 queued events gets a final "event:
 // overflow" message and the stream ends, rather than silently losing events
 // or holding the phone's subscriber goroutine.
-func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) handleEvents(w http.ResponseWriter, r *http.Request) {
 	ch := make(chan emulator.Event, eventBuffer)
 	lost := make(chan struct{}, 1)
 	var dropped atomic.Uint64

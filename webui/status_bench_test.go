@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package activeuri
+package webui
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func startPhone(t *testing.T) *emulator.Phone {
 
 func TestPhoneDNDByKey(t *testing.T) {
 	p := startPhone(t)
-	s := startServer(t, p, Options{})
+	s := startServer(t, p, WebOptions{})
 
 	resp, body := s.get(t, PathCommand+"?key=DNDOn", admin)
 	wantStatus(t, resp, body, http.StatusOK)
@@ -67,7 +67,7 @@ func TestPhoneDNDByKey(t *testing.T) {
 
 func TestPhoneDigitsFillDialing(t *testing.T) {
 	p := startPhone(t)
-	s := startServer(t, p, Options{})
+	s := startServer(t, p, WebOptions{})
 	resp, body := s.get(t, PathCommand+"?key=1;0;0;2", admin)
 	wantStatus(t, resp, body, http.StatusOK)
 	if got := p.Snapshot().Dialing; got != "1002" {
@@ -93,7 +93,7 @@ func TestPhoneDigitsFillDialing(t *testing.T) {
 // With no SIP side the phone refuses to dial: 409 with its reason.
 func TestPhoneRefusesDialWithoutSIP(t *testing.T) {
 	p := startPhone(t)
-	s := startServer(t, p, Options{})
+	s := startServer(t, p, WebOptions{})
 	resp, body := s.get(t, PathCommand+"?number=1002&outgoing_uri=1001@127.0.0.1", admin)
 	wantStatus(t, resp, body, http.StatusConflict)
 	wantContains(t, "body", body, "dialing 1002 from 1001@127.0.0.1", emulator.ErrNoSIP.Error())
@@ -106,7 +106,7 @@ func TestPhoneRefusesDialWithoutSIP(t *testing.T) {
 
 func TestPhoneStatus(t *testing.T) {
 	p := startPhone(t)
-	s := startServer(t, p, Options{})
+	s := startServer(t, p, WebOptions{})
 	_, body := s.get(t, PathStatus, admin)
 	var st Status
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
@@ -127,7 +127,7 @@ func TestPhoneStatus(t *testing.T) {
 
 func TestPhoneEventsStream(t *testing.T) {
 	p := startPhone(t)
-	s := startServer(t, p, Options{})
+	s := startServer(t, p, WebOptions{})
 	r, _, cancel := openEvents(t, s)
 
 	resp, body := s.get(t, PathCommand+"?key=DNDOn", admin)

@@ -1,6 +1,6 @@
-// Package activeuri is each phone's own HTTP server: the Active URI commands
-// of spec §3 (/cgi-bin/ConfigManApp.com?key=OK, ?number=N&outgoing_uri=...),
-// the login that guards them, and a JSON status API.
+// WebServer is each phone's own HTTP server: the login, the Active URI
+// commands of spec §3 (activeuri.Handler, mounted at
+// /cgi-bin/ConfigManApp.com), a JSON status API and the web pages (Server).
 //
 // Spec §3: "The console sends GET http://PHONE_IP/cgi-bin/ConfigManApp.com?key=OK"
 // and "using the URI leads to the login screen first; after logging in with
@@ -14,7 +14,7 @@
 //	POST /login                      no auth; user, password, next form fields
 //	POST /logout                     no auth; forgets the session cookie
 //	GET  /                           auth; a small index page
-//	GET  /cgi-bin/ConfigManApp.com   auth; Active URI (see handleCommand)
+//	GET  /cgi-bin/ConfigManApp.com   auth; Active URI (see Handler.ServeHTTP)
 //	GET  /api/status                 auth; JSON status (see handleStatus)
 //	GET  /api/events                 auth; server-sent events (see handleEvents)
 //
@@ -29,17 +29,18 @@
 //	303  after a successful POST /login
 //	400  the request is malformed (unknown key, bad number, bad query)
 //	401  no or wrong credentials (with WWW-Authenticate: Basic realm="phonesim")
-//	403  client IP not in Options.AllowIPs, or locked out after failed logins
+//	403  client IP not in WebOptions.AllowIPs, or locked out after failed logins
 //	404  unknown path
 //	405  wrong method
 //	409  the phone refused the input (e.g. no line registered), is closed, or
-//	     its loop did not apply the input within Options.Timeout ("phone busy,
+//	     its loop did not apply the input within WebOptions.Timeout ("phone busy,
 //	     try again", with Retry-After: 1). 409 rather than 503 because the
 //	     request was fine and the conflict is with the phone's current state.
 //
 // A panic in a handler is a bug; it is logged with its stack and answered
 // 400 "internal error" (see recoverPanic) instead of a 5xx.
-package activeuri
+
+package webui
 
 import (
 	"context"
@@ -55,12 +56,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/phonesim/phonesim/activeuri"
 	"github.com/phonesim/phonesim/emulator"
 )
 
-// Options configure a Server. The zero value is usable: admin/admin, no
+// WebOptions configure a WebServer. The zero value is usable: admin/admin, no
 // allow-list, 2 s loop timeout, lock-out after 5 failed logins a minute.
-type Options struct {
+type WebOptions struct {
 	// User and Password are the login (spec §3: default admin/admin); each
 	// defaults on its own when empty.
 	User, Password string
@@ -98,24 +100,24 @@ type Options struct {
 	// Active, if set, is the Active URI switch and allow-list the web
 	// pages edit (allowlist.go); it guards only PathCommand. A client it
 	// refuses gets 403 before authentication, and the refusal is logged.
-	Active *AllowList
+	Active *activeuri.AllowList
 	// Pages, if set, serves "/" and every path this server does not know
 	// (any method), after authentication: the phone's web pages (webui).
 	Pages http.Handler
 }
 
-// Defaults of Options, in one place.
+// Defaults of WebOptions, in one place.
 const (
 	DefaultUser            = "admin"
 	DefaultPassword        = "admin"
-	DefaultTimeout         = 2 * time.Second
+	DefaultTimeout         = activeuri.DefaultTimeout
 	DefaultLockoutFailures = 5
 	DefaultLockoutWindow   = time.Minute
 	DefaultLockoutDuration = 60 * time.Second
 	DefaultSessionTTL      = time.Hour
 )
 
-func (o *Options) initWithDefaults() {
+func (o *WebOptions) initWithDefaults() {
 	if o.User == "" {
 		o.User = DefaultUser
 	}
@@ -144,24 +146,26 @@ func (o *Options) initWithDefaults() {
 
 // Paths served.
 const (
-	PathCommand = "/cgi-bin/ConfigManApp.com" // spec §3: the fixed Active URI path
+	PathCommand = activeuri.PathCommand // spec §3: the fixed Active URI path
 	PathStatus  = "/api/status"
 	PathEvents  = "/api/events"
 	PathLogin   = "/login"
 	PathLogout  = "/logout"
 	PathHealth  = "/healthz"
-	PathMetrics = "/metrics" // served only when Options.Metrics is set
-	PathIP      = "/api/ip"  // POST ip=A.B.C.D; served only when Options.ChangeIP is set
+	PathMetrics = "/metrics" // served only when WebOptions.Metrics is set
+	PathIP      = "/api/ip"  // POST ip=A.B.C.D; served only when WebOptions.ChangeIP is set
 )
 
-// Server is one phone's HTTP server. It is an http.Handler; serve it with
+// WebServer is one phone's HTTP server. It is an http.Handler; serve it with
 // net/http. Call Close before http.Server.Shutdown so that open event
 // streams end.
-type Server struct {
+type WebServer struct {
 	dev  emulator.Device
-	opts Options
+	opts WebOptions
 	log  *slog.Logger
 	auth *authenticator
+	// command is the Active URI handler, mounted at PathCommand.
+	command *activeuri.Handler
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -170,36 +174,36 @@ type Server struct {
 type route struct {
 	methods []string // allowed methods; HEAD is implied by GET
 	public  bool     // served without authentication
-	handle  func(*Server, http.ResponseWriter, *http.Request)
-	served  func(*Server) bool // nil: always; else only where it says so
+	handle  func(*WebServer, http.ResponseWriter, *http.Request)
+	served  func(*WebServer) bool // nil: always; else only where it says so
 }
 
 // routes is one table for every phone: a fleet of a thousand phones keeps
 // one copy, not a thousand (docs/benchmarks.md).
 var routes = map[string]route{
-	PathHealth:  {methods: []string{http.MethodGet}, public: true, handle: (*Server).handleHealth},
-	PathLogin:   {methods: []string{http.MethodGet, http.MethodPost}, public: true, handle: (*Server).handleLogin},
-	PathLogout:  {methods: []string{http.MethodPost}, public: true, handle: (*Server).handleLogout},
-	"/":         {methods: []string{http.MethodGet}, handle: (*Server).handleIndex},
-	PathCommand: {methods: []string{http.MethodGet}, handle: (*Server).handleCommand},
-	PathStatus:  {methods: []string{http.MethodGet}, handle: (*Server).handleStatus},
-	PathEvents:  {methods: []string{http.MethodGet}, handle: (*Server).handleEvents},
-	PathIP: {methods: []string{http.MethodPost}, handle: (*Server).handleChangeIP,
-		served: func(s *Server) bool { return s.opts.ChangeIP != nil }},
+	PathHealth:  {methods: []string{http.MethodGet}, public: true, handle: (*WebServer).handleHealth},
+	PathLogin:   {methods: []string{http.MethodGet, http.MethodPost}, public: true, handle: (*WebServer).handleLogin},
+	PathLogout:  {methods: []string{http.MethodPost}, public: true, handle: (*WebServer).handleLogout},
+	"/":         {methods: []string{http.MethodGet}, handle: (*WebServer).handleIndex},
+	PathCommand: {methods: []string{http.MethodGet}, handle: func(s *WebServer, w http.ResponseWriter, r *http.Request) { s.command.ServeHTTP(w, r) }},
+	PathStatus:  {methods: []string{http.MethodGet}, handle: (*WebServer).handleStatus},
+	PathEvents:  {methods: []string{http.MethodGet}, handle: (*WebServer).handleEvents},
+	PathIP: {methods: []string{http.MethodPost}, handle: (*WebServer).handleChangeIP,
+		served: func(s *WebServer) bool { return s.opts.ChangeIP != nil }},
 	// Prometheus scrapes without credentials, like /healthz.
 	PathMetrics: {methods: []string{http.MethodGet}, public: true,
-		handle: func(s *Server, w http.ResponseWriter, r *http.Request) { s.opts.Metrics.ServeHTTP(w, r) },
-		served: func(s *Server) bool { return s.opts.Metrics != nil }},
+		handle: func(s *WebServer, w http.ResponseWriter, r *http.Request) { s.opts.Metrics.ServeHTTP(w, r) },
+		served: func(s *WebServer) bool { return s.opts.Metrics != nil }},
 }
 
-// pagesRoute hands a request to Options.Pages, which checks methods itself.
+// pagesRoute hands a request to WebOptions.Pages, which checks methods itself.
 var pagesRoute = route{
 	methods: []string{http.MethodGet, http.MethodPost},
-	handle:  func(s *Server, w http.ResponseWriter, r *http.Request) { s.opts.Pages.ServeHTTP(w, r) },
+	handle:  func(s *WebServer, w http.ResponseWriter, r *http.Request) { s.opts.Pages.ServeHTTP(w, r) },
 }
 
 // route finds the page for a path, if this phone serves it.
-func (s *Server) route(path string) (route, bool) {
+func (s *WebServer) route(path string) (route, bool) {
 	rt, ok := routes[path]
 	if s.opts.Pages != nil && (!ok || path == "/") {
 		return pagesRoute, true
@@ -211,30 +215,31 @@ func (s *Server) route(path string) (route, bool) {
 }
 
 // New builds the server for one phone. d must not be nil.
-func New(d emulator.Device, opts Options) *Server {
+func NewWebServer(d emulator.Device, opts WebOptions) *WebServer {
 	if d == nil {
-		panic("activeuri.New: nil Device")
+		panic("webui.NewWebServer: nil Device")
 	}
 	opts.initWithDefaults()
-	s := &Server{
+	s := &WebServer{
 		dev:    d,
 		opts:   opts,
 		log:    opts.Logger.With("component", "activeuri"),
 		closed: make(chan struct{}),
 	}
+	s.command = activeuri.NewHandler(d, opts.Timeout, s.log)
 	s.auth = newAuthenticator(opts, d.Snapshot().Identity.Name, s.log, time.Now)
 	return s
 }
 
-// Close ends every open /api/events stream. The Server keeps answering
+// Close ends every open /api/events stream. The WebServer keeps answering
 // other requests.
-func (s *Server) Close() {
+func (s *WebServer) Close() {
 	s.closeOnce.Do(func() { close(s.closed) })
 }
 
 // ServeHTTP implements http.Handler: allow-list, lock-out, authentication,
 // method check, then the route's handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if o := s.watch(w, r); o != nil {
 		w = o
 		defer o.done()
@@ -294,8 +299,8 @@ func allowHeader(methods []string) string {
 	return strings.Join(out, ", ")
 }
 
-// allowed applies Options.AllowIPs; an empty list allows everyone.
-func (s *Server) allowed(a netip.Addr) bool {
+// allowed applies WebOptions.AllowIPs; an empty list allows everyone.
+func (s *WebServer) allowed(a netip.Addr) bool {
 	if len(s.opts.AllowIPs) == 0 {
 		return true
 	}
@@ -330,28 +335,18 @@ func displayAddr(a netip.Addr, r *http.Request) string {
 	return fmt.Sprintf("%q", r.RemoteAddr)
 }
 
-// httpError answers a short text/plain message. Messages quote what the
-// client sent with %q; nosniff keeps browsers from reading them as HTML.
-func httpError(w http.ResponseWriter, code int, format string, args ...any) {
-	w.Header().Set("Cache-Control", "no-store")
-	http.Error(w, fmt.Sprintf(format, args...), code)
-}
-
-// writeText answers 200 text/plain.
-func writeText(w http.ResponseWriter, format string, args ...any) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, format+"\n", args...)
-}
+// httpError and writeText answer text/plain as the Active URI handler does
+// (a short message, no-store, nosniff).
+var (
+	httpError = activeuri.HTTPError
+	writeText = activeuri.WriteText
+)
 
 // recoverPanic turns a panic in a handler into a logged bug report and a 400
 // "internal error" (never a 5xx, see the package comment). The handlers are
 // written so that no input can panic; FuzzActiveURI checks it.
 // http.ErrAbortHandler is passed on: it is how a handler aborts on purpose.
-func (s *Server) recoverPanic(w *responseWriter, r *http.Request) {
+func (s *WebServer) recoverPanic(w *responseWriter, r *http.Request) {
 	v := recover()
 	if v == nil {
 		return
@@ -396,7 +391,7 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeText(w, "ok")
 }
 
@@ -415,7 +410,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </body></html>
 `))
 
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) handleIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := indexTemplate.Execute(w, s.dev.Snapshot().Identity); err != nil {
@@ -428,7 +423,7 @@ var ErrBadIP = errors.New("bad IP address")
 
 // handleChangeIP is POST /api/ip with form field ip: the phone moves there
 // and fires IP Changed once SIP listens on the new address.
-func (s *Server) handleChangeIP(w http.ResponseWriter, r *http.Request) {
+func (s *WebServer) handleChangeIP(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		httpError(w, http.StatusBadRequest, "bad form: %v", err)
 		return
@@ -443,7 +438,7 @@ func (s *Server) handleChangeIP(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusBadRequest, "%v", err)
 			return
 		}
-		s.refused(w, "ip change", err)
+		s.command.Refused(w, "ip change", err)
 		return
 	}
 	writeText(w, "OK: moving to %s", ip)
