@@ -75,6 +75,33 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 	}
 }
 
+// submitAndWait submits the form of sel and waits until the page it
+// loads has replaced this one: the old page is marked first, so that a
+// selector both pages have (h1, the login inputs) is never found on the
+// page that is going away.
+func submitAndWait(sel string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.Evaluate(`window.__leaving = true`, nil),
+		chromedp.Submit(sel),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			// While the page changes, evaluating can fail (its context
+			// is gone): that is retried too.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				var replaced bool
+				err := chromedp.Evaluate(`!window.__leaving && document.readyState === "complete"`, &replaced).Do(ctx)
+				if err == nil && replaced {
+					return nil
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("the page was not replaced within 10s of submitting %s (last error: %v)", sel, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}),
+	}
+}
+
 // login opens the phone's pages and logs in through the form.
 func login(t *testing.T, ctx context.Context, base, password string) {
 	t.Helper()
@@ -239,7 +266,7 @@ func TestBrowserWrongPasswordUntilLockOut(t *testing.T) {
 			chromedp.WaitVisible(`input[name=user]`),
 			chromedp.SendKeys(`input[name=user]`, "admin"),
 			chromedp.SendKeys(`input[name=password]`, "wrong"),
-			chromedp.Submit(`input[name=password]`),
+			submitAndWait(`input[name=password]`),
 			chromedp.WaitVisible(`h1`),
 			chromedp.Text(`body`, &msg),
 		)
