@@ -1,7 +1,6 @@
 package actionurl
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -166,22 +165,4 @@ func waitStats(t *testing.T, s *Sender, n uint64) Stats {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/internal/lockedbuf"
 )
 
 // flush waits for the sender's queued events to go out.
@@ -33,7 +34,7 @@ func TestQueueBoundedDropsOldest(t *testing.T) {
 			<-release // the first request hangs until the test lets it go
 		}
 	})
-	var logs syncBuffer
+	var logs lockedbuf.Buffer
 	s := newSender(t, Config{
 		URLs:   map[emulator.EventType]string{emulator.EventDNDOn: srv.URL + "/dnd?seq=$call_id"},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),

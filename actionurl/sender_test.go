@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/internal/lockedbuf"
 )
 
 func newSender(t *testing.T, cfg Config) *Sender {
@@ -191,7 +192,7 @@ func TestSenderTimeout(t *testing.T) {
 			<-r.Context().Done() // never answers; ends when the client gives up
 		}
 	})
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	s := newSender(t, Config{
 		URLs: map[emulator.EventType]string{
 			emulator.EventIncomingCall: srv.URL + "/hang?call=$call_id",
@@ -235,7 +236,7 @@ func TestSenderFailuresCountedAndLogged(t *testing.T) {
 	refused := "http://" + ln.Addr().String()
 	ln.Close()
 
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	s := newSender(t, Config{
 		URLs: map[emulator.EventType]string{
 			emulator.EventRegistered:         srv.URL + "/reg?mac=$mac",

@@ -18,6 +18,7 @@ import (
 
 	"github.com/phonesim/phonesim/config"
 	"github.com/phonesim/phonesim/fleet"
+	"github.com/phonesim/phonesim/internal/lockedbuf"
 	"github.com/phonesim/phonesim/internal/peers"
 	"github.com/phonesim/phonesim/registrar"
 )
@@ -48,10 +49,10 @@ func writeConfig(t *testing.T, src string) string {
 
 // startProcess runs the binary with args until the test ends (SIGTERM,
 // then wait, so that its phones unregister).
-func startProcess(t *testing.T, bin string, args ...string) *syncBuffer {
+func startProcess(t *testing.T, bin string, args ...string) *lockedbuf.Buffer {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	out := &syncBuffer{}
+	out := &lockedbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestShardsRegisterEveryPhoneOnce(t *testing.T) {
 	}
 	// Each process says when its share is up.
 	for _, c := range []struct {
-		out  *syncBuffer
+		out  *lockedbuf.Buffer
 		want string
 	}{{out1, "all 6 phones up, 6 lines registered in"}, {out2, "all 5 phones up, 5 lines registered in"}} {
 		deadline := time.Now().Add(5 * time.Second)
@@ -240,7 +241,7 @@ func TestOpenFileLimit(t *testing.T) {
   - {count: 25, ip: %s1, sip_port: 5060, http_port: %d, user: 7000, server: "127.0.0.1:9"}
 `, base, httpPort))
 	run := exec.Command("bash", "-c", `ulimit -S -n 100 && exec "$0" --config "$1" --log-level error`, bin, small)
-	buf := &syncBuffer{}
+	buf := &lockedbuf.Buffer{}
 	run.Stdout, run.Stderr = buf, buf
 	if err := run.Start(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesim/phonesim/internal/lockedbuf"
 	"github.com/phonesim/phonesim/internal/peers"
 )
 
@@ -83,7 +83,7 @@ type demo struct {
 	cmd            *exec.Cmd
 	alice, bob     string // Active URIs (…?key=OK) from the banner
 	cti            *hits  // the Action URLs both phones send
-	stdout, stderr *syncBuffer
+	stdout, stderr *lockedbuf.Buffer
 }
 
 func startDemo(t *testing.T, args ...string) *demo {
@@ -116,7 +116,7 @@ func startDemo(t *testing.T, args ...string) *demo {
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &demo{cti: h, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	d := &demo{cti: h, stdout: &lockedbuf.Buffer{}, stderr: &lockedbuf.Buffer{}}
 	d.cmd = exec.Command(buildBinary(t), append([]string{"--config", path, "--log-level", "info"}, args...)...)
 	// exec copies the output; Wait returns once all of it is in.
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
@@ -228,7 +228,7 @@ func TestEventsArePrintedAsTheyHappen(t *testing.T) {
 
 // readBanner waits for the banner (up to "Ctrl-C") in what the process
 // printed and returns the Active URI of each phone, in order.
-func readBanner(t *testing.T, stdout, stderr *syncBuffer) []string {
+func readBanner(t *testing.T, stdout, stderr *lockedbuf.Buffer) []string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stdout.String(), "Ctrl-C") {
@@ -244,22 +244,4 @@ func readBanner(t *testing.T, stdout, stderr *syncBuffer) []string {
 		}
 	}
 	return uris
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

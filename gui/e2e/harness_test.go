@@ -27,6 +27,7 @@ import (
 
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/gui/layout"
+	"github.com/phonesim/phonesim/internal/lockedbuf"
 	"github.com/phonesim/phonesim/internal/peers"
 	"github.com/phonesim/phonesim/keypad"
 )
@@ -159,24 +160,7 @@ type gui struct {
 	env    []string
 	shots  int
 	exited chan error
-	out    *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	out    *lockedbuf.Buffer
 }
 
 // startGUI runs the GUI at scale 1 on alice (1001) and bob (1002) and an
@@ -196,7 +180,7 @@ func startGUIWith(t *testing.T, c *cti, sound bool, extra ...string) *gui {
 	dir := t.TempDir()
 	const ip = "127.0.0.1"
 	reg := peers.FreePort(t, "udp", ip)
-	g := &gui{dir: dir, exited: make(chan error, 1), out: &lockedBuffer{},
+	g := &gui{dir: dir, exited: make(chan error, 1), out: &lockedbuf.Buffer{},
 		env: append(os.Environ(), "DISPLAY="+disp)}
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "registrar:\n  listen: %s:%d\n  users: {\"1001\": s1, \"1002\": s2}\nphones:\n", ip, reg)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/phonesim/phonesim/gui/layout"
+	"github.com/phonesim/phonesim/internal/lockedbuf"
 	"github.com/phonesim/phonesim/keypad"
 )
 
@@ -41,8 +42,8 @@ var (
 type scenarioRun struct {
 	cmd    *exec.Cmd
 	dir    string
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *lockedbuf.Buffer
+	stderr *lockedbuf.Buffer
 	exited chan error
 }
 
@@ -50,7 +51,7 @@ func startScenario(t *testing.T, stdin io.Reader, args ...string) *scenarioRun {
 	t.Helper()
 	disp := display(t)
 	bin := binary(t)
-	r := &scenarioRun{dir: t.TempDir(), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	r := &scenarioRun{dir: t.TempDir(), stdout: &lockedbuf.Buffer{}, stderr: &lockedbuf.Buffer{}, exited: make(chan error, 1)}
 	r.cmd = exec.Command(bin, append([]string{"scenario", "--no-sound", "--scale", "1"}, args...)...)
 	r.cmd.Dir = filepath.Join("..", "..")
 	r.cmd.Env = append(os.Environ(), "DISPLAY="+disp)
