@@ -31,13 +31,7 @@ import (
 // phones: with several files, each runs in its own window, one after the
 // other, in a child process of this binary.
 func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("phonesim-gui scenario", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: phonesim-gui scenario [flags] FILE...")
-		fs.PrintDefaults()
-	}
-	sf := cli.RegisterScenario(fs)
+	fs, sf := cli.NewScenarioFlagSet("phonesim-gui", stderr)
 	pace, step, fixed := &sf.Pace, &sf.Step, &sf.FixedPorts
 	hold := fs.Duration("hold", 3*time.Second, "keep the window up this long after the last step (0: close at once)")
 	scale := fs.Float64("scale", 0, "window size as a multiple of the base picture (default: fit the screen)")

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,15 +19,9 @@ import (
 // first (any problem: exit 2, "file:line: message" each, nothing run), then
 // runs them; exit 1 if a step failed, 0 if all passed.
 func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("phonesim scenario", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: phonesim scenario [flags] FILE...")
-		fs.PrintDefaults()
-	}
+	fs, sf := cli.NewScenarioFlagSet("phonesim", stderr)
 	junit := fs.String("junit", "", "write JUnit XML to `file`")
 	asJSON := fs.Bool("json", false, "print the results as JSON on stdout (progress goes to stderr)")
-	sf := cli.RegisterScenario(fs)
 	pace, step, fixed := &sf.Pace, &sf.Step, &sf.FixedPorts
 	parallel := fs.Int("parallel", 1, "run up to `n` scenarios at once (each on its own free ports)")
 	if err := fs.Parse(args); err != nil {

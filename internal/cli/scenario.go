@@ -17,8 +17,19 @@ type ScenarioFlags struct {
 	LogLevel   string
 }
 
-// RegisterScenario adds the shared scenario flags to fs.
-func RegisterScenario(fs *flag.FlagSet) *ScenarioFlags {
+// NewScenarioFlagSet is the flag set of `PROG scenario [flags] FILE...`,
+// with the shared scenario flags registered; each command adds its own.
+func NewScenarioFlagSet(prog string, stderr io.Writer) (*flag.FlagSet, *ScenarioFlags) {
+	fs := flag.NewFlagSet(prog+" scenario", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s scenario [flags] FILE...\n", prog)
+		fs.PrintDefaults()
+	}
+	return fs, registerScenario(fs)
+}
+
+func registerScenario(fs *flag.FlagSet) *ScenarioFlags {
 	f := &ScenarioFlags{}
 	fs.DurationVar(&f.Pace, "pace", 0, "pause this long after each step and say what happened (trainer mode)")
 	fs.BoolVar(&f.Step, "step", false, "wait for Enter (on the terminal) before each step")
