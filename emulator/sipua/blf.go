@@ -29,6 +29,26 @@ type watch struct {
 	// dialog is the last accepted subscription (keepWatching's goroutine
 	// only), ended in-dialog when the watch stops.
 	dialog *sip.Request
+
+	// The dialog-info version last shown, per subscription (RFC 4235
+	// §4.1: versions "allow the recipient ... to properly order" the
+	// documents and "are scoped within a subscription"). sipgo handles
+	// each NOTIFY on its own goroutine, so two can reach the phone in
+	// either order; an older one must not undo a newer lamp.
+	mu          sync.Mutex
+	shownCallID string
+	shownVer    int
+}
+
+// fresh reports whether a document of this version, in the subscription
+// callID, is newer than what the key shows, and takes it as shown. Call
+// with wt.mu held.
+func (wt *watch) fresh(callID string, version int) bool {
+	if callID == wt.shownCallID && version <= wt.shownVer {
+		return false
+	}
+	wt.shownCallID, wt.shownVer = callID, version
+	return true
 }
 
 type watches struct {
@@ -260,6 +280,14 @@ func (u *UA) handleDialogNotify(req *sip.Request, tx sip.ServerTransaction) bool
 		return true
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	// Checked and posted under one lock, so the loop gets the documents
+	// in version order.
+	wt.mu.Lock()
+	defer wt.mu.Unlock()
+	if !wt.fresh(cid.Value(), info.Version) {
+		u.log.Debug("BLF: stale dialog-info dropped", "key", wt.key, "version", info.Version, "shown", wt.shownVer)
+		return true
+	}
 	st := emulator.SIPDialogState{Key: wt.key, State: info.LampState()}
 	if st.State == dialoginfo.LampRinging {
 		st.PickupTarget, st.PickupReplaces = pickupOf(info)
