@@ -139,6 +139,7 @@ func Run(ctx context.Context, fl *fleet.Fleet, opts Options) error {
 		go g.measure(ctx)
 	}
 	err := ebiten.RunGame(g)
+	g.sound.close() // Update no longer runs
 	if errors.Is(err, ebiten.Termination) {
 		err = nil
 	}
