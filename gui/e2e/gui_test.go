@@ -237,7 +237,7 @@ func TestFlagsAndConfigLikePhonesim(t *testing.T) {
 		{[]string{"--check"}, 0, "demo: ok (2 phones)"},
 		{[]string{"--version"}, 0, "phonesim-gui "},
 		{[]string{"--config", bad}, 2, "bad.yaml:"},
-		{[]string{"--fps", "fast"}, 2, `--fps "fast": want min or default`},
+		{[]string{"--fps", "fast"}, 2, `--fps "fast": want min, default or present`},
 		{[]string{"--log-level", "loud"}, 2, `--log-level "loud": want debug, info, warn or error`},
 		{[]string{"extra"}, 2, `unexpected argument "extra"`},
 		// bin/phonesim's fleet flags too (internal/cli).
