@@ -105,3 +105,46 @@ func TestListenAudioClose(t *testing.T) {
 		t.Error("Listening() = true after every stream closed")
 	}
 }
+
+// In a local conference the phone's user hears both parties: each leg's
+// frames reach the listener, tagged with their call.
+func TestListenAudioHearsEveryConferenceLeg(t *testing.T) {
+	p, _, _ := phoneWithRecordingSignaling(t)
+	m1, m2 := &emulator.MediaStats{}, &emulator.MediaStats{}
+	started := func(ref emulator.CallRef, user string, m *emulator.MediaStats) {
+		t.Helper()
+		feed(t, p, emulator.SIPCallStarted{Ref: ref, CallID: string(ref) + "-call", RemoteURI: "sip:" + user + "@127.0.0.1:5060"},
+			emulator.SIPAnswered{Ref: ref, Media: m})
+	}
+	keys(t, p, "1;0;0;2;OK")
+	started("o1", "1002", m1)
+	keys(t, p, "F_HOLD")
+	feed(t, p, emulator.SIPHold{Ref: "o1", Held: true})
+	keys(t, p, "1;0;0;3;OK")
+	started("o2", "1003", m2)
+	s := p.ListenAudio(4)
+	defer s.Close()
+	if m1.Listening() || !m2.Listening() {
+		t.Fatalf("before the conference: held call heard %v, talking call heard %v; want false, true", m1.Listening(), m2.Listening())
+	}
+	keys(t, p, "F_CONFERENCE")
+	feed(t, p, emulator.SIPHold{Ref: "o1", Held: false})
+	for _, c := range p.Snapshot().Calls {
+		if c.State != emulator.CallConf {
+			t.Fatalf("call %s is %s, want conference", c.Ref, c.State)
+		}
+	}
+	m1.Heard(8000, []int16{1})
+	got := heardNow(m2, s)
+	if len(got) != 2 || got[0].Ref != "o1" || got[1].Ref != "o2" {
+		t.Errorf("conference: heard %+v, want a frame of o1 then one of o2", got)
+	}
+}
+
+// Mix and Unmix let the recording SIP side host a local conference.
+func (r *recordingSignaling) Mix(refs ...emulator.CallRef) error {
+	r.record("Mix %v", refs)
+	return nil
+}
+
+func (r *recordingSignaling) Unmix(ref emulator.CallRef) { r.record("Unmix %s", ref) }
