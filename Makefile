@@ -98,10 +98,10 @@ screenshot: $(GUI_BIN)
 	PHONESIM_SCREENSHOT=$(CURDIR)/docs/actionurl.png $(GO) test -count=1 -run '^TestScreenshotActionURLPage$$' ./webui/
 
 # CPU use of the GUI showing four phones (gui/testdata/four.yaml), in both
-# redraw modes, idle and with a call up.
+# redraw modes (and "present": the cost of presenting alone), idle and with a call up.
 GUI_BENCH_SECONDS ?= 20s
 gui-bench: $(GUI_BIN)
-	@for mode in min default; do for call in "" --call; do \
+	@for mode in min present default; do for call in "" --call; do \
 		$(XRUN) ./$(GUI_BIN) --config gui/testdata/four.yaml --no-sound --fps $$mode $$call --measure $(GUI_BENCH_SECONDS) 2>/dev/null | grep '^cpu'; \
 	done; done
 

@@ -22,9 +22,10 @@ type Phone struct {
 	sig Signaling
 	log *slog.Logger
 
-	box  *mailbox[job]
-	subs fanout
-	snap atomic.Pointer[Snapshot]
+	box   *mailbox[job]
+	subs  fanout
+	snap  atomic.Pointer[Snapshot]
+	audio audioHub // ListenAudio's listeners
 
 	startOnce sync.Once
 	stopOnce  sync.Once

@@ -116,6 +116,8 @@ type MediaStats struct {
 	RTPIn, RTPOut   atomic.Uint64 // RTP packets received / sent
 	DTMFIn, DTMFOut atomic.Uint64 // RFC 4733 digits received / sent
 	Codec           atomic.Value  // string, e.g. "PCMU"
+
+	tap atomic.Pointer[audioTap] // set by the loop while the call is heard (audio.go)
 }
 
 // SIPRegistration reports the outcome of a REGISTER (or its refresh) for a

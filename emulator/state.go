@@ -18,7 +18,8 @@ type state struct {
 	activity *fsm.FSM
 	dnd      *fsm.FSM
 	lines    []*line
-	calls    []*call // live appearances, oldest first
+	calls    []*call       // live appearances, oldest first
+	heard    []*MediaStats // the calls whose received audio is heard (routeAudio)
 
 	dialing    string // digits typed before a call is placed
 	selected   int    // 1-based line for the next call
@@ -303,6 +304,7 @@ func (s *state) push(ev Event) {
 // an input changed what a user sees without one of the 27 events, an
 // EventStateChanged tells front ends to redraw.
 func (s *state) flush() {
+	s.routeAudio()
 	snap := s.snapshot()
 	changed := !s.haveLast || !sameView(s.last, snap)
 	if len(s.pending) == 0 && !changed {

@@ -15,6 +15,7 @@ package gui
 import (
 	"context"
 	"image"
+	"image/color"
 	"log/slog"
 	"math"
 	"sync"
@@ -79,6 +80,7 @@ type Game struct {
 	lastPhase  atomic.Int64          // the blink or clock phase last drawn
 	tick       atomic.Bool           // a blink or clock phase passed: redraw LCDs and blinking lamps
 	frames     atomic.Int64          // frames drawn (not skipped), for --measure
+	presents   atomic.Int64          // frames ebiten presented (DrawFinalScreen), for --measure
 	shownList  atomic.Pointer[[]int] // g.shown, for the ticker
 
 	dirty   atomic.Bool // something changed since the last Draw
@@ -172,6 +174,9 @@ func (g *Game) animate() {
 	}
 	now := time.Now()
 	var period time.Duration
+	if g.opts.FPSMode == FPSPresent {
+		period = time.Second
+	}
 	for _, i := range g.shownNow() {
 		if p := layout.Period(g.phones[i].m.Phone.Snapshot()); p > 0 && (period == 0 || p < period) {
 			period = p
@@ -257,6 +262,11 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	full := g.opts.FPSMode == FPSDefault || g.dirty.Swap(false) || b.Dx() != g.lastW || b.Dy() != g.lastH || g.pending != nil
 	if tick := g.tick.Swap(false); !full {
+		if tick && g.opts.FPSMode == FPSPresent {
+			g.frames.Add(1)
+			screen.Set(0, 0, color.RGBA{A: 0xff, R: uint8(g.frames.Load())}) // a change, so ebiten presents the frame
+			return
+		}
 		if tick && !g.help {
 			g.frames.Add(1)
 			g.drawTick(screen)
@@ -304,6 +314,20 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.pending.done <- writePNG(g.pending.path, screen)
 		g.pending = nil
 	}
+}
+
+// DrawFinalScreen implements ebiten.FinalScreenDrawer: it copies the
+// offscreen (the picture Draw keeps) to the window, as ebiten does by
+// default, and counts the frames presented for --measure: each costs
+// about 30 ms of CPU with software GL however little Draw changed
+// (docs/benchmarks.md).
+func (g *Game) DrawFinalScreen(screen ebiten.FinalScreen, offscreen *ebiten.Image, geoM ebiten.GeoM) {
+	g.presents.Add(1)
+	op := &ebiten.DrawImageOptions{GeoM: geoM}
+	if geoM.Element(0, 0) != 1 || geoM.Element(1, 1) != 1 {
+		op.Filter = ebiten.FilterLinear // mid-resize: Layout has not caught up yet
+	}
+	screen.DrawImage(offscreen, op)
 }
 
 // frame gathers what the phone of cell needs to be drawn at now.

@@ -21,10 +21,11 @@ func (g *Game) Update() error {
 	g.keyboard()
 	if g.sound != nil {
 		snaps := make([]emulator.Snapshot, len(g.phones))
+		phones := make([]*emulator.Phone, len(g.phones))
 		for i, v := range g.phones {
-			snaps[i] = v.m.Phone.Snapshot()
+			snaps[i], phones[i] = v.m.Phone.Snapshot(), v.m.Phone
 		}
-		g.sound.update(snaps)
+		g.sound.update(snaps, phones, g.focus)
 	}
 	return nil
 }

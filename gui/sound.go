@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2/audio"
 
@@ -31,14 +32,23 @@ const (
 	numTones
 )
 
-// sound plays the phones' tones through ebiten's audio package, and a
-// click per key. A nil *sound is silent: --no-sound, or no sound device.
+// sound plays the phones' tones through ebiten's audio package, a click
+// per key, and what the phone with the keyboard hears in its call (the
+// window is that phone's earpiece: one listening position, as a trainer
+// holding that handset). A nil *sound is silent: --no-sound, or no sound
+// device.
 type sound struct {
 	ctx     *audio.Context
 	players [numTones]*audio.Player
 	click   *audio.Player
 	busy    *audio.Player // three cycles, when a call ends busy
 	mu      sync.Mutex
+
+	// Touched by ebiten's goroutine only (update, close).
+	ear       *layout.Earpiece // the call's received audio, resampled
+	earPlayer *audio.Player
+	heard     *emulator.AudioStream // the focused phone's, while it hears a call
+	heardFrom *emulator.Phone
 }
 
 // soundDevice reports whether the machine has an ALSA playback device.
@@ -72,6 +82,11 @@ func newSound(log *slog.Logger) *sound {
 	s.click = s.ctx.NewPlayerFromBytes(pcm(0.012, func(t float64) float64 {
 		return 0.3 * math.Sin(2*math.Pi*2000*t) * math.Exp(-t*400)
 	}))
+	s.ear = layout.NewEarpiece(sampleRate)
+	if p, err := s.ctx.NewPlayer(s.ear); err == nil {
+		p.SetBufferSize(80 * time.Millisecond) // ebiten's default adds more delay
+		s.earPlayer = p
+	}
 	return s
 }
 
@@ -84,11 +99,13 @@ func (s *sound) loop(b []byte) *audio.Player {
 }
 
 // update starts and stops the tones for the phones' state (Update calls
-// it each frame; layout.TonesOf decides).
-func (s *sound) update(snaps []emulator.Snapshot) {
+// it each frame; layout.TonesOf decides), and the received audio of the
+// phone with the keyboard (focus, a fleet index) while it hears a call.
+func (s *sound) update(snaps []emulator.Snapshot, phones []*emulator.Phone, focus int) {
 	if s == nil {
 		return
 	}
+	s.listen(snaps, phones, focus)
 	t := layout.TonesOf(snaps)
 	want := [numTones]bool{toneRing: t.Ring, toneDial: t.Dial, toneRingback: t.Ringback}
 	s.mu.Lock()
@@ -103,6 +120,53 @@ func (s *sound) update(snaps []emulator.Snapshot) {
 			p.Pause()
 		}
 	}
+}
+
+// listen plays what phones[focus] hears while layout.Hears says it hears
+// a call (talking or in a conference; emulator.Phone.ListenAudio delivers
+// nothing for a held call), and stops listening otherwise, so the SIP
+// side decodes only while someone hears it. Muting does not silence it: a
+// desk phone's MUTE mutes the microphone.
+func (s *sound) listen(snaps []emulator.Snapshot, phones []*emulator.Phone, focus int) {
+	if s.earPlayer == nil {
+		return
+	}
+	var want *emulator.Phone
+	if focus >= 0 && focus < len(snaps) && layout.Hears(snaps[focus]) {
+		want = phones[focus]
+	}
+	if want == s.heardFrom {
+		return
+	}
+	s.stopListening()
+	if want == nil {
+		return
+	}
+	s.heard, s.heardFrom = want.ListenAudio(earFrames), want
+	s.ear.Listen(s.heard.Frames())
+	s.earPlayer.Play()
+}
+
+// earFrames is the depth of the received-audio channel: 0.5 s of 20 ms
+// frames, drained by the player every buffer (80 ms).
+const earFrames = 25
+
+func (s *sound) stopListening() {
+	if s.heard == nil {
+		return
+	}
+	s.earPlayer.Pause()
+	s.heard.Close()
+	s.heard, s.heardFrom = nil, nil
+	s.ear.Listen(nil)
+}
+
+// close stops listening (the window closes).
+func (s *sound) close() {
+	if s == nil || s.earPlayer == nil {
+		return
+	}
+	s.stopListening()
 }
 
 // event plays the busy tone when a call ends busy (layout.Busy); it runs

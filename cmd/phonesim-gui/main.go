@@ -54,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	common := cli.Register(fs)
 	// The window's:
 	scale := fs.Float64("scale", 0, "window size as a multiple of the base picture (default: fit the screen)")
-	fps := fs.String("fps", gui.FPSMinimum, "redraw mode: min (only on changes) or default (every frame, ebiten's default)")
+	fps := fs.String("fps", gui.FPSMinimum, "redraw mode: min (only on changes), default (every frame, ebiten's default) or present (min, then one unchanged frame a second: the cost of presenting, for benchmarks)")
 	noSound := fs.Bool("no-sound", false, "no tones or key clicks")
 	screenshot := fs.String("screenshot", "", "write a PNG of the window to `file` once the phones are registered, then exit")
 	call := fs.Bool("call", false, "once registered, the first phone calls the second, which answers (for --screenshot and --measure)")
@@ -68,8 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phonesim-gui: unexpected argument %q (use --config FILE)\n", fs.Arg(0))
 		return exitUsage
 	}
-	if *fps != gui.FPSMinimum && *fps != gui.FPSDefault {
-		fmt.Fprintf(stderr, "phonesim-gui: --fps %q: want %s or %s\n", *fps, gui.FPSMinimum, gui.FPSDefault)
+	if *fps != gui.FPSMinimum && *fps != gui.FPSDefault && *fps != gui.FPSPresent {
+		fmt.Fprintf(stderr, "phonesim-gui: --fps %q: want %s, %s or %s\n", *fps, gui.FPSMinimum, gui.FPSDefault, gui.FPSPresent)
 		return exitUsage
 	}
 	f, log, code := common.Load("phonesim-gui", stdout, stderr)

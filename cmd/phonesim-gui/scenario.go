@@ -49,8 +49,8 @@ func runScenario(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case *pace < 0 || *hold < 0:
 		fmt.Fprintln(stderr, "phonesim-gui scenario: --pace and --hold want a positive duration")
 		return exitUsage
-	case *fps != gui.FPSMinimum && *fps != gui.FPSDefault:
-		fmt.Fprintf(stderr, "phonesim-gui scenario: --fps %q: want %s or %s\n", *fps, gui.FPSMinimum, gui.FPSDefault)
+	case *fps != gui.FPSMinimum && *fps != gui.FPSDefault && *fps != gui.FPSPresent:
+		fmt.Fprintf(stderr, "phonesim-gui scenario: --fps %q: want %s, %s or %s\n", *fps, gui.FPSMinimum, gui.FPSDefault, gui.FPSPresent)
 		return exitUsage
 	case fs.NArg() > 1 && (*screenshot != "" || *shotDir != ""):
 		fmt.Fprintln(stderr, "phonesim-gui scenario: --screenshot and --shots take one FILE")

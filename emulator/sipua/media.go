@@ -124,8 +124,8 @@ func wavPCM(b []byte) ([]byte, error) {
 // callMedia runs one established call's RTP: a player that loops the
 // configured audio out (RFC 4733 digits interleaved, and the other legs'
 // audio mixed in while the call is in a conference, see conference.go), a
-// reader that counts what comes in, reports digits and optionally records
-// it.
+// reader that counts what comes in, reports digits, optionally records it
+// and hands it, decoded, to whoever listens to the phone (emulator/audio.go).
 type callMedia struct {
 	ref          emulator.CallRef
 	stats        *emulator.MediaStats
@@ -334,7 +334,8 @@ func (u *UA) listen(m *callMedia) {
 			}
 		}
 		v := m.mix.Load()
-		if n == 0 || (rec == nil && v == nil) {
+		hear := m.stats.Listening() // the phone's earpiece (emulator.Phone.ListenAudio)
+		if n == 0 || (rec == nil && v == nil && !hear) {
 			continue
 		}
 		samples, ok := decodeG711(pr.PacketHeader.PayloadType, buf[:n], pcm)
@@ -343,6 +344,9 @@ func (u *UA) listen(m *callMedia) {
 		}
 		if rec != nil {
 			rec.write(samples)
+		}
+		if hear {
+			m.stats.Heard(int(m.codec.SampleRate), samples)
 		}
 		if v != nil {
 			for _, p := range v.out {
