@@ -70,6 +70,18 @@ func pressKey(t *testing.T, p *testPhone, k keypad.Key) {
 	}
 }
 
+// wantOnlyCalls checks that the phone rang for n calls (Incoming Call)
+// and holds n: the INVITEs it refused made neither.
+func wantOnlyCalls(t *testing.T, p *testPhone, n int) {
+	t.Helper()
+	if got := p.rec.count(emulator.EventIncomingCall); got != n {
+		t.Errorf("%d Incoming Call events, want %d (none for a refused INVITE)", got, n)
+	}
+	if got := len(p.Snapshot().Calls); got != n {
+		t.Errorf("%d call appearances, want %d", got, n)
+	}
+}
+
 // A phone holds as many calls as it has call appearances; the next INVITE
 // gets 486 Busy Here and no Incoming Call event (issue 7, item 1).
 func TestCallAppearanceLimitAnswers486(t *testing.T) {
@@ -83,12 +95,7 @@ func TestCallAppearanceLimitAnswers486(t *testing.T) {
 	if got := status(third.final(t)); got != "SIP/2.0 486 Busy Here" {
 		t.Fatalf("INVITE beyond the limit: %q, want 486 Busy Here", got)
 	}
-	if n := bob.rec.count(emulator.EventIncomingCall); n != 2 {
-		t.Errorf("%d Incoming Call events, want 2 (none for the refused call)", n)
-	}
-	if n := len(bob.Snapshot().Calls); n != 2 {
-		t.Errorf("%d call appearances, want 2", n)
-	}
+	wantOnlyCalls(t, bob, 2)
 
 	// Rejecting one frees an appearance: a new call rings.
 	pressKey(t, bob, keypad.X)
@@ -218,12 +225,7 @@ func floodBusy(t *testing.T, bob *testPhone, limit int) {
 	if n := strings.Count(sipp.Messages(), "SIP/2.0 486 Busy Here"); n < flood {
 		t.Errorf("SIPp saw %d 486 responses, want at least %d", n, flood)
 	}
-	if n := bob.rec.count(emulator.EventIncomingCall); n != limit {
-		t.Errorf("%d Incoming Call events, want %d (the flood made none)", n, limit)
-	}
-	if n := len(bob.Snapshot().Calls); n != limit {
-		t.Errorf("%d call appearances after the flood, want %d", n, limit)
-	}
+	wantOnlyCalls(t, bob, limit)
 	// Every 486 was the stateless UAS's (retransmissions under load may
 	// add more), and every ACK of the flood reached it: nothing of the
 	// flood is still in flight when the heap is read.

@@ -82,12 +82,7 @@ func TestBeyondLimitRefusedStatelessly(t *testing.T) {
 			t.Fatalf("%d INVITEs refused and %d ACKs taken statelessly, want 2 and 2", refused, acks)
 		}
 	}
-	if n := bob.rec.count(emulator.EventIncomingCall); n != 1 {
-		t.Errorf("%d Incoming Call events, want 1 (none for the refused call)", n)
-	}
-	if n := len(bob.Snapshot().Calls); n != 1 {
-		t.Errorf("%d call appearances, want 1", n)
-	}
+	wantOnlyCalls(t, bob, 1)
 
 	pressKey(t, bob, keypad.X)
 	bob.rec.waitCount(t, emulator.EventTerminated, 1)
@@ -145,9 +140,7 @@ func TestAtLimitOtherRefusalsAndReINVITE(t *testing.T) {
 			t.Fatal("the re-INVITE at the limit did not reach the call: not held")
 		}
 	}
-	if n := bob.rec.count(emulator.EventIncomingCall); n != 1 {
-		t.Errorf("%d Incoming Call events, want 1", n)
-	}
+	wantOnlyCalls(t, bob, 1)
 	pressKey(t, bob, keypad.X)
 	call.waitRequest(t, "BYE")
 	bob.rec.waitCount(t, emulator.EventTerminated, 1)
