@@ -2,6 +2,7 @@ package sipua
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,6 +204,31 @@ func FuzzStatelessBusy(f *testing.F) {
 		}
 		if v, _ := judgeDatagram([]byte(ack), busySrc, false, key, nil); v != busyIgnore {
 			t.Fatalf("the ACK of a stateless 486 was not ignored:\n%s", ack)
+		}
+	})
+}
+
+// BenchmarkStatelessBusy is what the read filter spends on one INVITE
+// beyond the limit (parse, guard, 486 built and checked) and on one
+// datagram while the phone is not full.
+func BenchmarkStatelessBusy(b *testing.B) {
+	key := newTagKey()
+	inv := busyInvite("1", "Content-Type: application/sdp\r\n")
+	b.Run("refuse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if v, _ := judgeDatagram(inv, busySrc, true, key, nil); v != busyRefuse {
+				b.Fatal("not refused")
+			}
+		}
+	})
+	b.Run("not-full", func(b *testing.B) {
+		b.ReportAllocs()
+		u, src := &UA{}, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40001}
+		for b.Loop() {
+			if u.refuseStatelessly(nil, src, inv) {
+				b.Fatal("refused")
+			}
 		}
 	})
 }
