@@ -2,10 +2,12 @@ package sipua
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -104,7 +106,9 @@ func (u *UA) refuseStatelessly(conn net.PacketConn, src net.Addr, data []byte) b
 	case busyRefuse:
 		u.busy.refused.Add(1)
 		// Debug: a flood would write one line per INVITE.
-		u.log.Debug("INVITE refused statelessly: every call appearance is taken", "source", src.String())
+		if u.log.Enabled(context.Background(), slog.LevelDebug) {
+			u.log.Debug("INVITE refused statelessly: every call appearance is taken", "source", src.String())
+		}
 		// RFC 3261 §18.2.2 as sipgo applies it (RFC 3581 §4): the
 		// response goes to the address and port the request came from.
 		if _, err := conn.WriteTo(res, src); err != nil {
