@@ -48,6 +48,7 @@ type rawCall struct {
 	to     string // To header line, with the far end's tag once answered
 	cseq   int
 	branch string // of the last INVITE, for its non-2xx ACK
+	invite []byte // the last INVITE as sent, for resend
 }
 
 // invite sends an INVITE for user at addr, with extra header lines.
@@ -89,7 +90,19 @@ func (c *rawCall) send(t *testing.T, method, extra, body string) {
 		msg += "Content-Type: application/sdp\r\n"
 	}
 	msg += fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)
+	if method == "INVITE" {
+		c.invite = []byte(msg)
+	}
 	if _, err := c.r.conn.WriteTo([]byte(msg), c.dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resend sends the last INVITE again, byte for byte: a retransmission
+// (RFC 3261 §17.1.1.2).
+func (c *rawCall) resend(t *testing.T) {
+	t.Helper()
+	if _, err := c.r.conn.WriteTo(c.invite, c.dst); err != nil {
 		t.Fatal(err)
 	}
 }

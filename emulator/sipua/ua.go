@@ -85,9 +85,10 @@ type UA struct {
 	calls sync.Map   // emulator.CallRef -> *callLeg
 	life  sync.Mutex // serialises Restart
 
-	gate  atomic.Bool // set while stopping: incoming messages are dropped
-	blf   watches     // BLF subscriptions by Call-ID
-	muted atomic.Bool // MUTE: send silence
+	gate  atomic.Bool   // set while stopping: incoming messages are dropped
+	busy  statelessBusy // INVITEs beyond the limit (statelessbusy.go)
+	blf   watches       // BLF subscriptions by Call-ID
+	muted atomic.Bool   // MUTE: send silence
 
 	audioMu sync.Mutex
 	audio   map[int]ownAudio // frame size -> the phone's own audio
@@ -109,7 +110,7 @@ var _ emulator.Signaling = (*UA)(nil)
 // New builds a user agent; nothing is bound until Start.
 func New(opts Options) *UA {
 	opts.initWithDefaults()
-	u := &UA{opts: opts, log: opts.Logger} // Start adds the bound address
+	u := &UA{opts: opts, log: opts.Logger, busy: statelessBusy{key: newTagKey()}} // Start adds the bound address
 	lines := slices.Clone(opts.Lines)
 	u.lines.Store(&lines)
 	return u
@@ -142,9 +143,12 @@ func (u *UA) Start(ctx context.Context, to emulator.Poster) error {
 	filterRTCPNoise() // before any call's media starts (rtcpnoise.go)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(contactUser), sipgo.WithUserAgentHostname(u.opts.IP),
 		sipgo.WithUserAgentTransportLayerOptions(
-			sip.WithTransportLayerReadFilter(func(_ sip.TransportReadProps, data []byte) ([]byte, error) {
+			sip.WithTransportLayerReadFilter(func(p sip.TransportReadProps, data []byte) ([]byte, error) {
 				if u.gate.Load() {
 					return nil, nil // stopping: as if we were gone
+				}
+				if lis.udp != nil && u.refuseStatelessly(lis.udp, p.RemoteAddr, data) {
+					return nil, nil // answered 486 or ignored (statelessbusy.go)
 				}
 				return data, nil
 			}),

@@ -1,0 +1,234 @@
+package sipua
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+const busySrc = "127.0.0.1:40001"
+
+// busyInvite is an initial INVITE from busySrc; extra is inserted before
+// Content-Length.
+func busyInvite(cseq, extra string) []byte {
+	return []byte("INVITE sip:1001@127.0.0.1:5062 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:40001;branch=z9hG4bK-1;rport\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-0\r\n" +
+		"From: \"Flood\" <sip:flood@127.0.0.1:40001>;tag=ft1\r\n" +
+		"To: <sip:1001@127.0.0.1:5062>\r\n" +
+		"Call-ID: flood-1@127.0.0.1\r\n" +
+		"CSeq: " + cseq + " INVITE\r\n" +
+		"Contact: <sip:flood@127.0.0.1:40001>\r\n" +
+		"Max-Forwards: 70\r\n" + extra +
+		"Content-Length: 0\r\n\r\n")
+}
+
+// busyAck is the ACK of a non-2xx response to busyInvite (RFC 3261
+// §17.1.1.3) with the response's To header line.
+func busyAck(cseq, to string) []byte {
+	return []byte("ACK sip:1001@127.0.0.1:5062 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:40001;branch=z9hG4bK-1;rport\r\n" +
+		"From: \"Flood\" <sip:flood@127.0.0.1:40001>;tag=ft1\r\n" +
+		to + "Call-ID: flood-1@127.0.0.1\r\n" +
+		"CSeq: " + cseq + " ACK\r\n" +
+		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+}
+
+func parseResponse(t testing.TB, b []byte) *sip.Response {
+	t.Helper()
+	msg, err := sip.NewParser().ParseSIP(b)
+	if err != nil {
+		t.Fatalf("stateless response does not parse: %v\n%s", err, b)
+	}
+	res, ok := msg.(*sip.Response)
+	if !ok {
+		t.Fatalf("stateless answer is not a response:\n%s", b)
+	}
+	return res
+}
+
+func toLine(res *sip.Response) string { return "To: " + res.To().Value() + "\r\n" }
+
+// The 486 of a stateless UAS is built as RFC 3261 §8.2.6 says, the same
+// for every retransmission (§8.2.7), and the ACK for it is ignored while
+// any other ACK goes on to sipgo.
+func TestStatelessBusyHere(t *testing.T) {
+	key := newTagKey()
+	v, b := judgeDatagram(busyInvite("1", ""), busySrc, true, key, nil)
+	if v != busyRefuse {
+		t.Fatalf("initial INVITE at the limit: verdict %d, want refused", v)
+	}
+	res := parseResponse(t, b)
+	if res.StatusCode != 486 || res.Reason != "Busy Here" {
+		t.Errorf("status %d %s, want 486 Busy Here", res.StatusCode, res.Reason)
+	}
+	vias := res.GetHeaders("Via")
+	if len(vias) != 2 {
+		t.Fatalf("%d Via headers, want both of the request's:\n%s", len(vias), b)
+	}
+	// RFC 3581 §4: rport asked, so rport and received are filled in.
+	if top := vias[0].Value(); !strings.Contains(top, "rport=40001") || !strings.Contains(top, "received=127.0.0.1") ||
+		!strings.Contains(top, "branch=z9hG4bK-1") {
+		t.Errorf("top Via %q: want the request's branch, rport=40001, received=127.0.0.1", top)
+	}
+	if got := res.From().Value(); got != `"Flood" <sip:flood@127.0.0.1:40001>;tag=ft1` {
+		t.Errorf("From %q: want the request's", got)
+	}
+	tag, _ := res.To().Params.Get("tag")
+	if !strings.HasPrefix(tag, statelessTagPrefix) || res.To().Address.User != "1001" {
+		t.Errorf("To %q: want the request's with a %s... tag", res.To().Value(), statelessTagPrefix)
+	}
+	if res.CallID().Value() != "flood-1@127.0.0.1" || res.CSeq().Value() != "1 INVITE" {
+		t.Errorf("Call-ID %q, CSeq %q: want the request's", res.CallID().Value(), res.CSeq().Value())
+	}
+	if cl := res.ContentLength(); cl == nil || *cl != 0 || len(res.Body()) != 0 {
+		t.Errorf("want Content-Length: 0 and no body:\n%s", b)
+	}
+
+	// A retransmission gets the same response, tag included.
+	if v, again := judgeDatagram(busyInvite("1", ""), busySrc, true, key, nil); v != busyRefuse || !bytes.Equal(again, b) {
+		t.Errorf("retransmission: verdict %d, response\n%s\nwant the first one\n%s", v, again, b)
+	}
+	// Another request (CSeq 2) gets another tag; another UA's key too.
+	_, b2 := judgeDatagram(busyInvite("2", ""), busySrc, true, key, nil)
+	_, b3 := judgeDatagram(busyInvite("1", ""), busySrc, true, newTagKey(), nil)
+	for _, other := range [][]byte{b2, b3} {
+		if t2, _ := parseResponse(t, other).To().Params.Get("tag"); t2 == tag {
+			t.Errorf("another request or UA got the same To tag %q", tag)
+		}
+	}
+
+	// RFC 3261 §8.2.7: "A stateless UAS MUST ignore ACK requests".
+	if v, _ := judgeDatagram(busyAck("1", toLine(res)), busySrc, false, key, nil); v != busyIgnore {
+		t.Errorf("ACK of the stateless 486 (phone no longer full): verdict %d, want ignored", v)
+	}
+	forged := strings.Replace(toLine(res), tag, statelessTagPrefix+"0000000000000000", 1)
+	for name, ack := range map[string][]byte{
+		"ACK with another CSeq":         busyAck("2", toLine(res)),
+		"ACK with a forged tag":         busyAck("1", forged),
+		"ACK of a dialog of the phone":  busyAck("1", "To: <sip:1001@127.0.0.1:5062>;tag=abc\r\n"),
+		"ACK with the tag and no Via":   bytes.Replace(busyAck("1", toLine(res)), []byte("Via:"), []byte("X-Via:"), 1),
+		"ACK cut short after its To":    busyAck("1", toLine(res))[:200],
+		"INVITE with that tag (re-INV)": busyInvite("3", toLine(res)),
+	} {
+		if v, _ := judgeDatagram(ack, busySrc, true, key, nil); v != busyPass {
+			t.Errorf("%s: verdict %d, want passed to sipgo", name, v)
+		}
+	}
+}
+
+// What the stateful path answers otherwise, and everything but an initial
+// INVITE at the limit, goes on to sipgo.
+func TestStatelessBusyPassesTheRest(t *testing.T) {
+	key := newTagKey()
+	never := func(*sip.Request) bool { return false }
+	for name, c := range map[string]struct {
+		data      []byte
+		full      bool
+		mayRefuse func(*sip.Request) bool
+	}{
+		"phone not full":                 {busyInvite("1", ""), false, nil},
+		"re-INVITE (To tag)":             {bytes.Replace(busyInvite("1", ""), []byte("5062>\r\n"), []byte("5062>;tag=t9\r\n"), 1), true, nil},
+		"INVITE with Replaces":           {busyInvite("1", "Replaces: abc;to-tag=1;from-tag=2\r\n"), true, nil},
+		"repeated From (400)":            {busyInvite("1", "From: <sip:x@y>;tag=2\r\n"), true, nil},
+		"Require of an unknown (420)":    {busyInvite("1", "Require: 100rel-nope\r\n"), true, nil},
+		"body not SDP (415)":             {bytes.Replace(busyInvite("1", "Content-Type: text/plain\r\n"), []byte("Length: 0\r\n\r\n"), []byte("Length: 2\r\n\r\nhi"), 1), true, nil},
+		"no Call-ID (400)":               {bytes.Replace(busyInvite("1", ""), []byte("Call-ID:"), []byte("X-Call-ID:"), 1), true, nil},
+		"not from the registrar (403)":   {busyInvite("1", ""), true, never},
+		"lower-case method":              {bytes.Replace(busyInvite("1", ""), []byte("INVITE sip"), []byte("invite sip"), 1), true, nil},
+		"CSeq method mismatch (400)":     {bytes.Replace(busyInvite("1", ""), []byte("1 INVITE"), []byte("1 OPTIONS"), 1), true, nil},
+		"OPTIONS":                        {[]byte("OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\n\r\n"), true, nil},
+		"INVITE cut short":               {busyInvite("1", "")[:120], true, nil},
+		"garbage after INVITE":           {[]byte("INVITE \x00\xff\r\n\r\n"), true, nil},
+		"a response":                     {[]byte("SIP/2.0 486 Busy Here\r\n\r\n"), true, nil},
+		"Content-Length beyond the body": {bytes.Replace(busyInvite("1", ""), []byte("Length: 0"), []byte("Length: 99"), 1), true, nil},
+	} {
+		if v, res := judgeDatagram(c.data, busySrc, c.full, key, c.mayRefuse); v != busyPass || res != nil {
+			t.Errorf("%s: verdict %d, want passed to sipgo", name, v)
+		}
+	}
+}
+
+// FuzzStatelessBusy feeds judgeDatagram arbitrary datagrams (seeded with
+// the INVITEs and ACKs above and RFC 4475's torture messages): it never
+// panics, a refusal is a 486 that sipgo parses, with the request's Call-ID
+// and the same bytes for the same request, and an ACK built from it is
+// ignored.
+func FuzzStatelessBusy(f *testing.F) {
+	f.Add(busyInvite("1", ""))
+	f.Add(busyInvite("7", "Subject: x\r\n"))
+	f.Add(busyAck("1", "To: <sip:1001@127.0.0.1:5062>;tag=sl486-0011223344556677\r\n"))
+	f.Add([]byte("INVITE sip:1001@127.0.0.1 SIP/2.0\r\n\r\n"))
+	f.Add([]byte("ACK sip:x SIP/2.0\r\nTo: <sip:a@b>;tag=sl486-\r\n\r\n"))
+	for _, dir := range []string{"valid", "invalid"} {
+		files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "rfc4475", dir, "*.dat"))
+		for _, name := range files {
+			if b, err := os.ReadFile(name); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	key := newTagKey()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, b := judgeDatagram(data, busySrc, true, key, nil)
+		if v != busyRefuse {
+			if b != nil {
+				t.Fatalf("verdict %d with a response", v)
+			}
+			return
+		}
+		res := parseResponse(t, b)
+		req := parseRequest(data)
+		if res.StatusCode != 486 || req == nil || res.CallID().Value() != req.CallID().Value() {
+			t.Fatalf("refusal %q for %q", b, data)
+		}
+		if _, again := judgeDatagram(data, busySrc, true, key, nil); !bytes.Equal(again, b) {
+			t.Fatalf("the same request got another response:\n%s\n%s", b, again)
+		}
+		ack := "ACK " + req.Recipient.String() + " SIP/2.0\r\n" +
+			"Via: " + req.Via().Value() + "\r\nFrom: " + req.From().Value() + "\r\n" + toLine(res) +
+			"Call-ID: " + req.CallID().Value() + "\r\nCSeq: " + res.CSeq().Value()[:strings.IndexByte(res.CSeq().Value(), ' ')] + " ACK\r\n" +
+			"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+		// The ACK is written from what sipgo parsed; where sipgo does not
+		// write back what it read, a UAC's ACK (copied from its INVITE)
+		// differs: only an ACK with the INVITE's identity counts.
+		a := parseRequest([]byte(ack))
+		if a == nil || missingHeader(a) != "" || a.CallID().Value() != req.CallID().Value() ||
+			a.CSeq().SeqNo != req.CSeq().SeqNo || a.From().Params.GetOr("tag", "") != req.From().Params.GetOr("tag", "") {
+			return
+		}
+		if v, _ := judgeDatagram([]byte(ack), busySrc, false, key, nil); v != busyIgnore {
+			t.Fatalf("the ACK of a stateless 486 was not ignored:\n%s", ack)
+		}
+	})
+}
+
+// BenchmarkStatelessBusy is what the read filter spends on one INVITE
+// beyond the limit (parse, guard, 486 built and checked) and on one
+// datagram while the phone is not full.
+func BenchmarkStatelessBusy(b *testing.B) {
+	key := newTagKey()
+	inv := busyInvite("1", "Content-Type: application/sdp\r\n")
+	b.Run("refuse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if v, _ := judgeDatagram(inv, busySrc, true, key, nil); v != busyRefuse {
+				b.Fatal("not refused")
+			}
+		}
+	})
+	b.Run("not-full", func(b *testing.B) {
+		b.ReportAllocs()
+		u, src := &UA{}, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40001}
+		for b.Loop() {
+			if u.refuseStatelessly(nil, src, inv) {
+				b.Fatal("refused")
+			}
+		}
+	})
+}
