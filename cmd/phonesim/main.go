@@ -59,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "phonesim: --events %q: want on, off or auto\n", *events)
 		return exitUsage
 	}
+	restoreGC := lowerStartupGC() // parsing, phones and registration (gcstart.go)
+	defer restoreGC()
 	f, log, code := common.Load("phonesim", stdout, stderr)
 	if code >= 0 {
 		return code
@@ -83,6 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer common.ServeMetrics(fl, log)()
 	following(false)
+	restoreGC()
 	releaseStartup()
 	printBanner(stdout, fl, common.Config == "")
 	if *events == "on" || *events == "auto" && common.Config == "" {
