@@ -14,19 +14,35 @@ func gogc() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// Start-up runs the collector at GOGC=25 and the fleet, once up, at Go's
-// default of 100 (gcstart.go; docs/fleet.md, memory).
-func TestStartupGCIsLowUntilTheFleetIsUp(t *testing.T) {
+// The end of start-up runs the collector at GOGC=25, from the phone that
+// makes startupGCFrom of the fleet up; once the fleet is up, Go's default
+// of 100 is back (gcstart.go; docs/fleet.md, memory).
+func TestStartupGCIsLowAtTheEndOfStartUp(t *testing.T) {
 	t.Setenv("GOGC", "") // restored after the test
 	os.Unsetenv("GOGC")
-	restore := lowerStartupGC()
-	if got := gogc(); got != startupGCPercent {
-		t.Errorf("GOGC during start-up = %d, want %d", got, startupGCPercent)
+	const phones = 8
+	from := max(1, int(phones*startupGCFrom))
+	g := newStartupGC(phones)
+	for i := 1; i <= phones; i++ {
+		g.phoneUp()
+		want := uint64(100)
+		if i >= from {
+			want = startupGCPercent
+		}
+		if got := gogc(); got != want {
+			t.Errorf("GOGC with %d of %d phones up = %d, want %d", i, phones, got, want)
+		}
 	}
-	restore()
-	restore() // run's deferred call after the explicit one
+	g.done()
+	g.done() // run's deferred call after the explicit one
 	if got := gogc(); got != 100 {
 		t.Errorf("GOGC once the fleet is up = %d, want 100", got)
+	}
+	// A registrar-only process has no start-up to speak of.
+	g = newStartupGC(0)
+	g.phoneUp()
+	if got := gogc(); got != 100 {
+		t.Errorf("GOGC of a process without phones = %d, want 100", got)
 	}
 }
 
@@ -35,11 +51,14 @@ func TestStartupGCKeepsTheUsersGOGC(t *testing.T) {
 	t.Setenv("GOGC", "80")
 	debug.SetGCPercent(80) // what the runtime did with GOGC=80 before main
 	t.Cleanup(func() { debug.SetGCPercent(100) })
-	restore := lowerStartupGC()
+	g := newStartupGC(4)
+	for range 4 {
+		g.phoneUp()
+	}
 	if got := gogc(); got != 80 {
 		t.Errorf("GOGC during start-up = %d, want the user's 80", got)
 	}
-	restore()
+	g.done()
 	if got := gogc(); got != 80 {
 		t.Errorf("GOGC once the fleet is up = %d, want the user's 80", got)
 	}
