@@ -28,10 +28,10 @@ const startupGCPercent = 25
 // startupGCFrom is the share of the fleet's phones up from which
 // start-up runs at startupGCPercent. The holes of the cycles before are
 // mostly filled by the phones that follow, and each cycle costs CPU in
-// proportion to the heap. Measured at 10,000 phones (2 to 4 runs each,
-// load 1.6 to 2.4), VmRSS per phone 30 s after start and CPU time: from
-// the first phone 61.3 KiB and 9.8 s, from half the fleet 62.1 KiB and
-// 8.2 s, from three quarters 63.7 KiB and 7.4 s; GOGC=100 throughout
+// proportion to the heap. Measured at 10,000 phones (means of 2 to 4
+// runs, load 1.6 to 2.4), VmRSS per phone 30 s after start and CPU time:
+// from the first phone 61.3 KiB and 9.8 s, from half the fleet 62.2 KiB
+// and 8.2 s, from three quarters 63.6 KiB and 7.4 s; GOGC=100 throughout
 // 70 KiB and 6.7 s.
 const startupGCFrom = 0.5
 
