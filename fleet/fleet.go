@@ -150,6 +150,9 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// The phones' loggers build their handlers when they first write
+	// (lazylog.go); the fleet's own lines go out as before.
+	plog := slog.New(DeferWith(log.Handler()))
 	fl := &Fleet{log: log, metricsState: metricsState{activeURI: newActiveURIMetrics()}}
 	f.ApplyDefaults() // files from config.Load have them; files built in code may not
 	fl.restore = setRTPPorts(f)
@@ -192,7 +195,7 @@ func Start(ctx context.Context, f *config.File, opts Options) (*Fleet, error) {
 		}
 	}
 	for i := range f.Phones {
-		m, err := startPhone(ctx, f, &f.Phones[i], shared[i], fl.activeURI, opts, log)
+		m, err := startPhone(ctx, f, &f.Phones[i], shared[i], fl.activeURI, opts, plog)
 		if err != nil {
 			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = fl.Close(cctx)

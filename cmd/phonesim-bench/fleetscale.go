@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +36,9 @@ type fleetResult struct {
 	FDs        int           // open descriptors of the fleet process
 	Limit      string        // ulimit -n as the process had it
 	Idle       time.Duration
-	GCPerPhone float64 // the same phones in this process after forced GCs (fleetgc.go)
+	CPU        time.Duration // CPU time of the fleet process until Idle after start
+	Load       string        // the machine's load averages (1, 5, 15 min) when RSS was read
+	GCPerPhone float64       // the same phones in this process after forced GCs (fleetgc.go)
 }
 
 func (r fleetResult) perPhone() float64    { return float64(r.RSS) / float64(r.Phones) }
@@ -85,18 +88,17 @@ fleet:
 	res := &fleetResult{Phones: phones, Idle: idle}
 
 	// The registrar alone, for the baseline.
-	if res.BaseRSS, _, _, _, err = runMeasured(ctx, bin, write(dir, "reg.yaml", regCfg), "registrar  sip:", 5*time.Second, log); err != nil {
+	base, err := runMeasured(ctx, bin, write(dir, "reg.yaml", regCfg), "registrar  sip:", 5*time.Second, log)
+	if err != nil {
 		return nil, fmt.Errorf("registrar alone: %w", err)
 	}
+	res.BaseRSS = base.RSS
 	fmt.Fprintf(log, "phonesim-bench: starting %d phones (this takes a while)\n", phones)
-	var summary string
-	var took time.Duration
-	var fds int
-	res.RSS, summary, took, fds, err = runMeasured(ctx, bin, write(dir, "fleet.yaml", fleetCfg), "lines registered in", idle, log)
+	m, err := runMeasured(ctx, bin, write(dir, "fleet.yaml", fleetCfg), "lines registered in", idle, log)
 	if err != nil {
 		return nil, err
 	}
-	res.Summary, res.Registered, res.FDs = summary, took, fds
+	res.RSS, res.Summary, res.Registered, res.FDs, res.CPU, res.Load = m.RSS, m.Line, m.Took, m.FDs, m.CPU, m.Load
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
 		res.Limit = fmt.Sprintf("%d (hard %d)", lim.Cur, lim.Max)
@@ -114,33 +116,81 @@ func write(dir, name, text string) string {
 	return p
 }
 
+// measured is what runMeasured read of a phonesim process.
+type measured struct {
+	RSS  int64         // VmRSS
+	Line string        // the ready line
+	Took time.Duration // exec until the ready line
+	FDs  int           // open descriptors
+	CPU  time.Duration // user and system CPU time of the process so far
+	Load string        // the machine's load averages (/proc/loadavg) then
+}
+
 // runMeasured runs bin --config cfg until its output has a line holding
-// ready, then until at after start, reads its VmRSS and descriptors, and
-// stops it with SIGTERM. line is the ready line, took when it came.
-func runMeasured(ctx context.Context, bin, cfg, ready string, at time.Duration, log io.Writer) (rss int64, line string, took time.Duration, fds int, err error) {
+// ready, then until at after start, reads its VmRSS, descriptors and CPU
+// time, and stops it with SIGTERM.
+func runMeasured(ctx context.Context, bin, cfg, ready string, at time.Duration, log io.Writer) (measured, error) {
+	var m measured
 	p, err := startPhonesim(bin, cfg, ready, log)
 	if err != nil {
-		return 0, "", 0, 0, err
+		return m, err
 	}
 	defer p.stop()
-	if line, took, err = p.waitReady(ctx, 5*time.Minute); err != nil {
-		return 0, "", 0, 0, err
+	if m.Line, m.Took, err = p.waitReady(ctx, 5*time.Minute); err != nil {
+		return m, err
 	}
 	if wait := time.Until(p.start.Add(at)); wait > 0 {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return 0, "", 0, 0, ctx.Err()
+			return m, ctx.Err()
 		}
 	}
 	pid := p.cmd.Process.Pid
-	if rss, err = vmRSS(fmt.Sprintf("/proc/%d/status", pid)); err != nil {
-		return 0, "", 0, 0, err
+	if m.RSS, err = vmRSS(fmt.Sprintf("/proc/%d/status", pid)); err != nil {
+		return m, err
 	}
 	if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
-		fds = len(ents)
+		m.FDs = len(ents)
 	}
-	return rss, line, took, fds, nil
+	m.CPU, _ = cpuTime(pid)
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
+	}
+	return m, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times (100 on
+// Linux for every architecture Go runs on; sysconf(_SC_CLK_TCK)).
+const clockTicks = 100
+
+// cpuTime is the user and system CPU time process pid has used, from
+// fields 14 and 15 of /proc/PID/stat (proc(5)).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("odd /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:])) // from field 3 on
+	if len(f) < 13 {
+		return 0, fmt.Errorf("odd /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime, stime
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
 // freeAddr is a free port on ip, as "ip:port".
@@ -186,8 +236,10 @@ func (r fleetResult) markdown(m machine) string {
 		float64(r.BaseRSS)/(1<<20), r.addedPer()/1024)
 	fmt.Fprintf(&b, "| ↳ the same phones in the benchmark process, %v idle, then GC and FreeOSMemory, per phone | %.1f KiB | — | info |\n",
 		r.Idle, r.GCPerPhone/1024)
+	fmt.Fprintf(&b, "| CPU time of the process until then (user + system) | %.1f s | — | info |\n", r.CPU.Seconds())
 	fmt.Fprintf(&b, "| open descriptors of the process | %d (%.2f per phone), limit %s | within the default limit | %s |\n",
 		r.FDs, r.fdsPerPhone(), r.Limit, verdict(true))
-	fmt.Fprintf(&b, "\nSummary line: `%s`\n", strings.TrimSpace(r.Summary))
+	fmt.Fprintf(&b, "\nSummary line: `%s`; load average when VmRSS was read: %s (other work on the machine slows start-up).\n",
+		strings.TrimSpace(r.Summary), r.Load)
 	return b.String()
 }

@@ -63,13 +63,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
+	// The phones' loggers, and the three sipgo derives from the default
+	// one for each phone, are built when they first write (fleet/lazylog.go).
+	log = slog.New(fleet.DeferWith(log.Handler()))
 	slog.SetDefault(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	up := newStartup(stderr, len(f.Phones))
-	opts, err := common.Options("phonesim", f, stderr, fleet.Options{Logger: log, OnStarted: up.started})
+	gc := newStartupGC(len(f.Phones)) // GOGC for the end of start-up (gcstart.go)
+	defer gc.done()
+	started := func(m *fleet.Member) { up.started(m); gc.phoneUp() }
+	opts, err := common.Options("phonesim", f, stderr, fleet.Options{Logger: log, OnStarted: started})
 	if err != nil {
 		fmt.Fprintf(stderr, "phonesim: %v\n", err)
 		return exitFailed
@@ -83,6 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer common.ServeMetrics(fl, log)()
 	following(false)
+	gc.done()
 	releaseStartup()
 	printBanner(stdout, fl, common.Config == "")
 	if *events == "on" || *events == "auto" && common.Config == "" {
