@@ -61,6 +61,7 @@ type Fleet struct {
 	shared    []*sharedHTTP
 	metricsState
 	closeOnce sync.Once
+	stopped   StopReport
 	closeErr  error
 }
 
@@ -333,57 +334,66 @@ func bootState(ecfg *emulator.Config, pc *config.Phone) {
 }
 
 // Close stops every phone (hang up, unregister: Unregistered fires and is
-// sent), waits for their Action URLs, then stops the registrar.
+// sent), waits for their Action URLs, then stops the registrar. The phones
+// get StopBudget together, at most unregisterAtOnce at a time (stop.go);
+// Stopped says what happened to them.
 func (fl *Fleet) Close(ctx context.Context) error {
 	fl.closeOnce.Do(func() {
-		var errs []error
+		start := time.Now()
+		budget, cancel := context.WithTimeout(ctx, StopBudget)
+		defer cancel()
+		slots := make(chan struct{}, unregisterAtOnce)
+		outcomes := make([]phoneStop, len(fl.Phones))
+		errs := make([]error, len(fl.Phones))
 		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for _, m := range fl.Phones {
+		for i, m := range fl.Phones {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := m.close(ctx)
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
+				outcomes[i] = m.close(ctx, budget, slots, fl.log)
+				errs[i] = outcomes[i].err
 			}()
 		}
 		wg.Wait()
+		fl.stopped = summarise(outcomes, StopBudget, time.Since(start))
 		for _, sh := range fl.shared {
 			sh.close()
 		}
 		fl.restore()
 		if fl.Registrar != nil {
-			errs = append(errs, fl.Registrar.Close())
+			fl.stopped.Registrar = fl.Registrar.Close()
+			errs = append(errs, fl.stopped.Registrar)
 		}
 		fl.closeErr = errors.Join(errs...)
 	})
 	return fl.closeErr
 }
 
-func (m *Member) close(ctx context.Context) error {
+// Stopped is what Close did to the phones (zero before Close).
+func (fl *Fleet) Stopped() StopReport { return fl.stopped }
+
+func (m *Member) close(ctx, budget context.Context, slots chan struct{}, log *slog.Logger) phoneStop {
 	// Queued Action URLs get ShutdownGrace; a hanging CTI server holds no shutdown.
 	m.Sender.BeginShutdown(actionurl.ShutdownGrace)
 	if m.stopAA != nil {
 		m.stopAA()
 	}
-	err := m.Phone.Close(ctx) // delivers every event, Unregistered included
-	_ = m.Sender.Flush(ctx)   // the last GETs go out
+	o := m.stopPhone(budget, slots, log)
+	_ = m.Sender.Flush(ctx) // the last GETs go out
 	m.Sender.Close()
 	m.Web.Close()
 	if m.http == nil {
 		m.mu.Lock()
 		m.shared.remove(m.httpIP, m.handler)
 		m.mu.Unlock()
-		return err
+		return o
 	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if e := m.http.Shutdown(sctx); e != nil {
 		_ = m.http.Close()
 	}
-	return err
+	return o
 }
 
 // stopHTTP closes the phone's own server or leaves the shared one.

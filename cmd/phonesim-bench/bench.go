@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"time"
@@ -39,7 +40,7 @@ type Report struct {
 	Took    time.Duration
 }
 
-// Run measures figure 3 first (on a fresh heap), then figures 1 and 2,
+// Run measures figure 3 first (on a fresh heap; then the binary), then figures 1 and 2,
 // with one registrar for all of them.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Warmup < 0 {
@@ -66,6 +67,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{Opts: opts, Machine: describeMachine()}
 	if rep.RSS, err = measureRSS(ctx, reg, opts.Phones, baresipUser, opts.MemProfile, opts.Idle, log); err != nil {
 		return nil, fmt.Errorf("RSS: %w", err)
+	}
+	// The headline: the same phones as bin/phonesim runs them, its VmRSS
+	// as the user sees it (docs/benchmarks.md, figure 3).
+	if rep.RSS.Binary, err = measureBinary(ctx, opts.Phones, opts.Idle, io.Discard); err != nil {
+		return nil, fmt.Errorf("RSS of the phonesim binary: %w", err)
 	}
 	settle(500 * time.Millisecond) // the closed fleet's garbage
 	if rep.Latency, err = measureLatency(ctx, reg, opts.Calls, opts.Warmup, opts.CPUProfile, log); err != nil {

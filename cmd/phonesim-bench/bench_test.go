@@ -87,6 +87,14 @@ func TestQuickRunPrintsEveryRowWithNumbers(t *testing.T) {
 	if v := rss[10]; v != verdictMeets && v != verdictMisses {
 		t.Errorf("RSS verdict %q", v)
 	}
+	for _, label := range []string{rowRSSProcess, rowRSSForced} {
+		if c := tableRow(t, report, label); c[1] != "20" || !sizeCell.MatchString(c[2]) || c[10] != verdictInfo {
+			t.Errorf("%s: %q", label, c)
+		}
+	}
+	if !strings.Contains(report, "- RSS, bin/phonesim: VmRSS ") {
+		t.Errorf("no note on the binary's RSS:\n%s", report)
+	}
 	if g := tableRow(t, report, rowGoroutines); !numberCell.MatchString(g[2]) {
 		t.Errorf("goroutines per phone %q", g[2])
 	}

@@ -56,6 +56,20 @@ func runFleetBench(ctx context.Context, phones int, idle time.Duration, out stri
 }
 
 func measureFleet(ctx context.Context, phones int, idle time.Duration, log io.Writer) (*fleetResult, error) {
+	res, err := measureBinary(ctx, phones, idle, log)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "phonesim-bench: the same %d phones in this process, forced GC\n", phones)
+	if res.GCPerPhone, err = measureFleetGC(ctx, phones, idle); err != nil {
+		return nil, fmt.Errorf("forced-GC figure: %w", err)
+	}
+	return res, nil
+}
+
+// measureBinary runs the phonesim binary with one fleet block of phones,
+// and with the registrar alone, and reads each process idle after start.
+func measureBinary(ctx context.Context, phones int, idle time.Duration, log io.Writer) (*fleetResult, error) {
 	dir, err := os.MkdirTemp("", "phonesim-fleet-bench")
 	if err != nil {
 		return nil, err
@@ -102,10 +116,6 @@ fleet:
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
 		res.Limit = fmt.Sprintf("%d (hard %d)", lim.Cur, lim.Max)
-	}
-	fmt.Fprintf(log, "phonesim-bench: the same %d phones in this process, forced GC\n", phones)
-	if res.GCPerPhone, err = measureFleetGC(ctx, phones, idle); err != nil {
-		return nil, fmt.Errorf("forced-GC figure: %w", err)
 	}
 	return res, nil
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/phonesim/phonesim/config"
-	"github.com/phonesim/phonesim/fleet"
 	"github.com/phonesim/phonesim/registrar"
 )
 
@@ -27,8 +25,12 @@ type rssResult struct {
 	StartTook                         time.Duration // fleet.Start until every phone registered
 	Idle                              time.Duration // how long the fleet sat idle before the measure
 	Baresip                           baresipResult
+	// Binary is the phonesim binary running the same block (and the
+	// registrar alone), read Idle after start with nothing forced.
+	Binary *fleetResult
 }
 
+// perPhone is what each phone adds in this process, after forced GCs.
 func (r rssResult) perPhone() float64 {
 	return float64(r.After-r.Before) / float64(r.Phones)
 }
@@ -37,8 +39,14 @@ func (r rssResult) goroutinesPerPhone() float64 {
 	return float64(r.GoroutinesAfter-r.GoroutinesBefore) / float64(r.Phones)
 }
 
+// The RSS fleet: phone i at 127.5.0.1 + i, account 10000 + i.
+const (
+	rssBase      = "127.5.0.1"
+	rssFirstUser = 10000
+)
+
 // rssUser is the account of phone i of the RSS fleet.
-func rssUser(i int) string { return strconv.Itoa(10000 + i) }
+func rssUser(i int) string { return strconv.Itoa(rssFirstUser + i) }
 
 // settle lets the process reach a steady state: two GCs with the heap's
 // free pages returned to the kernel (debug.FreeOSMemory), a pause between.
@@ -50,10 +58,12 @@ func settle(pause time.Duration) {
 	debug.FreeOSMemory()
 }
 
-// measureRSS starts phones registered idle phones in this process (each its
-// own SIP and HTTP port on 127.0.0.1, one line, Expires 3600, no Action
-// URLs) next to the running registrar, measures, then starts one baresip
-// registered to the same registrar and measures it.
+// measureRSS starts phones registered idle phones in this process, one
+// fleet block as bin/phonesim starts it (startAsBinary: each phone its own
+// address, one line, no Action URLs), next to the running registrar,
+// measures after forced GCs, then starts one baresip registered to the
+// same registrar and measures it. The headline figure is the binary's
+// (measureBinary), beside this one.
 func measureRSS(ctx context.Context, reg *registrar.Registrar, phones int, baresipUser, memProfile string, idle time.Duration, log *slog.Logger) (*rssResult, error) {
 	res := &rssResult{Phones: phones, Idle: idle}
 	settle(500 * time.Millisecond)
@@ -64,19 +74,8 @@ func measureRSS(ctx context.Context, reg *registrar.Registrar, phones int, bares
 	res.GoroutinesBefore = runtime.NumGoroutine()
 	res.MemBefore = readMemClasses()
 
-	f := &config.File{}
-	want := make(map[string]bool, phones)
-	for i := range phones {
-		user := rssUser(i)
-		want[user] = true
-		f.Phones = append(f.Phones, config.Phone{
-			Name: "idle-" + user, IP: "127.0.0.1",
-			Lines: []config.Line{{User: user, Password: benchPassword(user), Server: reg.Addr(), Expires: 3600}},
-		})
-	}
-	f.ApplyDefaults()
 	start := time.Now()
-	fl, err := fleet.Start(ctx, f, fleet.Options{Logger: log})
+	fl, want, err := startAsBinary(ctx, rssBase, phones, rssFirstUser, "pw-$user", reg.Addr()) // benchPassword
 	if err != nil {
 		return nil, err
 	}

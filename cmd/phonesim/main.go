@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -101,9 +100,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	log.Info("shutting down: hanging up and unregistering")
 	cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := fl.Close(cctx); err != nil && !errors.Is(err, context.Canceled) {
-		log.Warn("shutdown", "error", err)
-	}
+	// One line per outcome, with counts; each phone's error at debug
+	// level (fleet/stop.go).
+	_ = fl.Close(cctx)
+	fl.Stopped().Log(log)
 	return exitOK
 }
 
