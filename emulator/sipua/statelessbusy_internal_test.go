@@ -59,7 +59,7 @@ func toLine(res *sip.Response) string { return "To: " + res.To().Value() + "\r\n
 // any other ACK goes on to sipgo.
 func TestStatelessBusyHere(t *testing.T) {
 	key := newTagKey()
-	v, b := judgeDatagram(busyInvite("1", ""), busySrc, true, key, nil)
+	v, b, _ := judgeDatagram(busyInvite("1", ""), busySrc, 486, key, nil)
 	if v != busyRefuse {
 		t.Fatalf("initial INVITE at the limit: verdict %d, want refused", v)
 	}
@@ -91,12 +91,12 @@ func TestStatelessBusyHere(t *testing.T) {
 	}
 
 	// A retransmission gets the same response, tag included.
-	if v, again := judgeDatagram(busyInvite("1", ""), busySrc, true, key, nil); v != busyRefuse || !bytes.Equal(again, b) {
+	if v, again, _ := judgeDatagram(busyInvite("1", ""), busySrc, 486, key, nil); v != busyRefuse || !bytes.Equal(again, b) {
 		t.Errorf("retransmission: verdict %d, response\n%s\nwant the first one\n%s", v, again, b)
 	}
 	// Another request (CSeq 2) gets another tag; another UA's key too.
-	_, b2 := judgeDatagram(busyInvite("2", ""), busySrc, true, key, nil)
-	_, b3 := judgeDatagram(busyInvite("1", ""), busySrc, true, newTagKey(), nil)
+	_, b2, _ := judgeDatagram(busyInvite("2", ""), busySrc, 486, key, nil)
+	_, b3, _ := judgeDatagram(busyInvite("1", ""), busySrc, 486, newTagKey(), nil)
 	for _, other := range [][]byte{b2, b3} {
 		if t2, _ := parseResponse(t, other).To().Params.Get("tag"); t2 == tag {
 			t.Errorf("another request or UA got the same To tag %q", tag)
@@ -104,7 +104,7 @@ func TestStatelessBusyHere(t *testing.T) {
 	}
 
 	// RFC 3261 §8.2.7: "A stateless UAS MUST ignore ACK requests".
-	if v, _ := judgeDatagram(busyAck("1", toLine(res)), busySrc, false, key, nil); v != busyIgnore {
+	if v, _, _ := judgeDatagram(busyAck("1", toLine(res)), busySrc, 0, key, nil); v != busyIgnore {
 		t.Errorf("ACK of the stateless 486 (phone no longer full): verdict %d, want ignored", v)
 	}
 	forged := strings.Replace(toLine(res), tag, statelessTagPrefix+"0000000000000000", 1)
@@ -116,7 +116,7 @@ func TestStatelessBusyHere(t *testing.T) {
 		"ACK cut short after its To":    busyAck("1", toLine(res))[:200],
 		"INVITE with that tag (re-INV)": busyInvite("3", toLine(res)),
 	} {
-		if v, _ := judgeDatagram(ack, busySrc, true, key, nil); v != busyPass {
+		if v, _, _ := judgeDatagram(ack, busySrc, 486, key, nil); v != busyPass {
 			t.Errorf("%s: verdict %d, want passed to sipgo", name, v)
 		}
 	}
@@ -129,26 +129,26 @@ func TestStatelessBusyPassesTheRest(t *testing.T) {
 	never := func(*sip.Request) bool { return false }
 	for name, c := range map[string]struct {
 		data      []byte
-		full      bool
+		code      int
 		mayRefuse func(*sip.Request) bool
 	}{
-		"phone not full":                 {busyInvite("1", ""), false, nil},
-		"re-INVITE (To tag)":             {bytes.Replace(busyInvite("1", ""), []byte("5062>\r\n"), []byte("5062>;tag=t9\r\n"), 1), true, nil},
-		"INVITE with Replaces":           {busyInvite("1", "Replaces: abc;to-tag=1;from-tag=2\r\n"), true, nil},
-		"repeated From (400)":            {busyInvite("1", "From: <sip:x@y>;tag=2\r\n"), true, nil},
-		"Require of an unknown (420)":    {busyInvite("1", "Require: 100rel-nope\r\n"), true, nil},
-		"body not SDP (415)":             {bytes.Replace(busyInvite("1", "Content-Type: text/plain\r\n"), []byte("Length: 0\r\n\r\n"), []byte("Length: 2\r\n\r\nhi"), 1), true, nil},
-		"no Call-ID (400)":               {bytes.Replace(busyInvite("1", ""), []byte("Call-ID:"), []byte("X-Call-ID:"), 1), true, nil},
-		"not from the registrar (403)":   {busyInvite("1", ""), true, never},
-		"lower-case method":              {bytes.Replace(busyInvite("1", ""), []byte("INVITE sip"), []byte("invite sip"), 1), true, nil},
-		"CSeq method mismatch (400)":     {bytes.Replace(busyInvite("1", ""), []byte("1 INVITE"), []byte("1 OPTIONS"), 1), true, nil},
-		"OPTIONS":                        {[]byte("OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\n\r\n"), true, nil},
-		"INVITE cut short":               {busyInvite("1", "")[:120], true, nil},
-		"garbage after INVITE":           {[]byte("INVITE \x00\xff\r\n\r\n"), true, nil},
-		"a response":                     {[]byte("SIP/2.0 486 Busy Here\r\n\r\n"), true, nil},
-		"Content-Length beyond the body": {bytes.Replace(busyInvite("1", ""), []byte("Length: 0"), []byte("Length: 99"), 1), true, nil},
+		"phone not full":                 {busyInvite("1", ""), 0, nil},
+		"re-INVITE (To tag)":             {bytes.Replace(busyInvite("1", ""), []byte("5062>\r\n"), []byte("5062>;tag=t9\r\n"), 1), 486, nil},
+		"INVITE with Replaces":           {busyInvite("1", "Replaces: abc;to-tag=1;from-tag=2\r\n"), 486, nil},
+		"repeated From (400)":            {busyInvite("1", "From: <sip:x@y>;tag=2\r\n"), 486, nil},
+		"Require of an unknown (420)":    {busyInvite("1", "Require: 100rel-nope\r\n"), 486, nil},
+		"body not SDP (415)":             {bytes.Replace(busyInvite("1", "Content-Type: text/plain\r\n"), []byte("Length: 0\r\n\r\n"), []byte("Length: 2\r\n\r\nhi"), 1), 486, nil},
+		"no Call-ID (400)":               {bytes.Replace(busyInvite("1", ""), []byte("Call-ID:"), []byte("X-Call-ID:"), 1), 486, nil},
+		"not from the registrar (403)":   {busyInvite("1", ""), 486, never},
+		"lower-case method":              {bytes.Replace(busyInvite("1", ""), []byte("INVITE sip"), []byte("invite sip"), 1), 486, nil},
+		"CSeq method mismatch (400)":     {bytes.Replace(busyInvite("1", ""), []byte("1 INVITE"), []byte("1 OPTIONS"), 1), 486, nil},
+		"OPTIONS":                        {[]byte("OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\n\r\n"), 486, nil},
+		"INVITE cut short":               {busyInvite("1", "")[:120], 486, nil},
+		"garbage after INVITE":           {[]byte("INVITE \x00\xff\r\n\r\n"), 486, nil},
+		"a response":                     {[]byte("SIP/2.0 486 Busy Here\r\n\r\n"), 486, nil},
+		"Content-Length beyond the body": {bytes.Replace(busyInvite("1", ""), []byte("Length: 0"), []byte("Length: 99"), 1), 486, nil},
 	} {
-		if v, res := judgeDatagram(c.data, busySrc, c.full, key, c.mayRefuse); v != busyPass || res != nil {
+		if v, res, _ := judgeDatagram(c.data, busySrc, c.code, key, c.mayRefuse); v != busyPass || res != nil {
 			t.Errorf("%s: verdict %d, want passed to sipgo", name, v)
 		}
 	}
@@ -162,9 +162,9 @@ func TestStatelessBusyPassesTheRest(t *testing.T) {
 func FuzzStatelessBusy(f *testing.F) {
 	f.Add(busyInvite("1", ""))
 	f.Add(busyInvite("7", "Subject: x\r\n"))
-	f.Add(busyAck("1", "To: <sip:1001@127.0.0.1:5062>;tag=sl486-0011223344556677\r\n"))
+	f.Add(busyAck("1", "To: <sip:1001@127.0.0.1:5062>;tag=slr-0011223344556677\r\n"))
 	f.Add([]byte("INVITE sip:1001@127.0.0.1 SIP/2.0\r\n\r\n"))
-	f.Add([]byte("ACK sip:x SIP/2.0\r\nTo: <sip:a@b>;tag=sl486-\r\n\r\n"))
+	f.Add([]byte("ACK sip:x SIP/2.0\r\nTo: <sip:a@b>;tag=slr-\r\n\r\n"))
 	for _, dir := range []string{"valid", "invalid"} {
 		files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "rfc4475", dir, "*.dat"))
 		for _, name := range files {
@@ -175,7 +175,7 @@ func FuzzStatelessBusy(f *testing.F) {
 	}
 	key := newTagKey()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, b := judgeDatagram(data, busySrc, true, key, nil)
+		v, b, _ := judgeDatagram(data, busySrc, 486, key, nil)
 		if v != busyRefuse {
 			if b != nil {
 				t.Fatalf("verdict %d with a response", v)
@@ -187,7 +187,7 @@ func FuzzStatelessBusy(f *testing.F) {
 		if res.StatusCode != 486 || req == nil || res.CallID().Value() != req.CallID().Value() {
 			t.Fatalf("refusal %q for %q", b, data)
 		}
-		if _, again := judgeDatagram(data, busySrc, true, key, nil); !bytes.Equal(again, b) {
+		if _, again, _ := judgeDatagram(data, busySrc, 486, key, nil); !bytes.Equal(again, b) {
 			t.Fatalf("the same request got another response:\n%s\n%s", b, again)
 		}
 		ack := "ACK " + req.Recipient.String() + " SIP/2.0\r\n" +
@@ -202,7 +202,7 @@ func FuzzStatelessBusy(f *testing.F) {
 			a.CSeq().SeqNo != req.CSeq().SeqNo || a.From().Params.GetOr("tag", "") != req.From().Params.GetOr("tag", "") {
 			return
 		}
-		if v, _ := judgeDatagram([]byte(ack), busySrc, false, key, nil); v != busyIgnore {
+		if v, _, _ := judgeDatagram([]byte(ack), busySrc, 0, key, nil); v != busyIgnore {
 			t.Fatalf("the ACK of a stateless 486 was not ignored:\n%s", ack)
 		}
 	})
@@ -217,7 +217,7 @@ func BenchmarkStatelessBusy(b *testing.B) {
 	b.Run("refuse", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if v, _ := judgeDatagram(inv, busySrc, true, key, nil); v != busyRefuse {
+			if v, _, _ := judgeDatagram(inv, busySrc, 486, key, nil); v != busyRefuse {
 				b.Fatal("not refused")
 			}
 		}

@@ -65,7 +65,7 @@ func TestBeyondLimitRefusedStatelessly(t *testing.T) {
 	busy := newRawSIP(t).invite(t, bob.ua.Addr(), "1001", "")
 	res := busy.final(t) // and ACKs it
 	to := headerLine(res, "To")
-	if status(res) != "SIP/2.0 486 Busy Here" || !strings.Contains(to, ";tag=sl486-") {
+	if status(res) != "SIP/2.0 486 Busy Here" || !strings.Contains(to, ";tag=slr-") {
 		t.Fatalf("INVITE beyond the limit: %q with %q, want the stateless 486 Busy Here", status(res), to)
 	}
 	busy.resend(t)

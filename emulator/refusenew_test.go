@@ -1,0 +1,130 @@
+package emulator_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/phonesim/phonesim/emulator"
+)
+
+// refusingSignaling records what the loop tells a RefuseNew Signaling.
+type refusingSignaling struct {
+	*recordingSignaling
+	mu   sync.Mutex
+	told []emulator.NewCallRefusal
+}
+
+func (b *refusingSignaling) RefuseNewCalls(r emulator.NewCallRefusal) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.told = append(b.told, r)
+}
+
+func (b *refusingSignaling) history() []emulator.NewCallRefusal {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.told)
+}
+
+var (
+	takes  = emulator.NewCallRefusal{}
+	limit  = emulator.NewCallRefusal{Code: 486}
+	dnd603 = emulator.NewCallRefusal{Code: 603, DND: true}
+)
+
+// The phone tells its SIP side "refuse new calls with code N" exactly while
+// onIncoming would answer a new incoming call N without the loop's help,
+// and only on a change: 486 at the call-appearance limit, reject_code in
+// DND (before any forwarding, as onIncoming), nothing while an always or
+// busy forward would answer 302 (its Contact is the loop's), and nothing
+// once a call ends below the limit (issue 7: the SIP side refuses such
+// INVITEs statelessly on this word).
+func TestPhoneTellsSignalingWhenItRefusesNewCalls(t *testing.T) {
+	sig := &refusingSignaling{recordingSignaling: &recordingSignaling{}}
+	cfg := emulator.Config{
+		Identity:        emulator.Identity{Name: "bob", IP: "127.0.0.1"},
+		Lines:           []emulator.LineConfig{{User: "1001", Server: "127.0.0.1:5060"}},
+		CallAppearances: 2,
+		RejectCode:      603,
+	}
+	p := emulator.New(cfg, sig)
+	if err := p.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close(t.Context()) })
+	var told []emulator.NewCallRefusal
+	want := func(step string, next ...emulator.NewCallRefusal) {
+		t.Helper()
+		told = append(told, next...)
+		if got := sig.history(); !slices.Equal(got, told) {
+			t.Fatalf("after %s: told %v, want %v", step, got, told)
+		}
+	}
+
+	feed(t, p, emulator.SIPIncoming{Ref: "i1", Line: 1, CallID: "c1"})
+	want("one call of two")
+	feed(t, p, emulator.SIPIncoming{Ref: "i2", Line: 1, CallID: "c2"})
+	want("two calls of two", limit)
+	// What the SIP side was told is what the loop does with one more.
+	feed(t, p, emulator.SIPIncoming{Ref: "i3", Line: 1, CallID: "c3"})
+	if !sig.did("Reject i3 486") {
+		t.Fatalf("the call beyond the limit was not refused 486: %q", sig.snapshot())
+	}
+	want("a call refused at the limit")
+
+	feed(t, p, emulator.SetForward{Kind: emulator.ForwardBusy, On: true, Target: "1003"})
+	want("busy forward on", takes)
+	feed(t, p, emulator.SIPIncoming{Ref: "i4", Line: 1, CallID: "c4"})
+	if !sig.did("Redirect i4 1003") {
+		t.Fatalf("with busy forward on, the call beyond the limit was not forwarded: %q", sig.snapshot())
+	}
+	// DND comes before forwarding in onIncoming: its code, forward or not.
+	feed(t, p, emulator.SetDND{On: true})
+	want("DND on with busy forward on", dnd603)
+	feed(t, p, emulator.SIPIncoming{Ref: "i5", Line: 1, CallID: "c5"})
+	if !sig.did("Reject i5 603") {
+		t.Fatalf("in DND with busy forward on, a new call was not refused 603: %q", sig.snapshot())
+	}
+	feed(t, p, emulator.SetDND{On: false})
+	want("DND off", takes)
+	feed(t, p, emulator.SetForward{Kind: emulator.ForwardBusy, On: false})
+	want("busy forward off", limit)
+	feed(t, p, emulator.SetForward{Kind: emulator.ForwardAlways, On: true, Target: "1003"},
+		emulator.SetForward{Kind: emulator.ForwardAlways, On: false})
+	want("always forward on and off", takes, limit)
+	feed(t, p, emulator.SetDND{On: true})
+	want("DND on at the limit", dnd603)
+
+	feed(t, p, emulator.SIPEnded{Ref: "i1", Code: 487, ByRemote: true, Cancelled: true})
+	want("a call ended in DND") // still DND: nothing changed for a new call
+	feed(t, p, emulator.SetDND{On: false})
+	want("DND off below the limit", takes)
+	if n := len(p.Snapshot().Calls); n != 1 {
+		t.Fatalf("%d calls, want 1", n)
+	}
+}
+
+// A phone that boots in DND (dnd: true) has told its SIP side by the time
+// Start returns, before any call can reach it; one that boots out of DND
+// says nothing.
+func TestPhoneBootingInDNDRefusesNewCalls(t *testing.T) {
+	for _, c := range []struct {
+		dnd  bool
+		want []emulator.NewCallRefusal
+	}{{true, []emulator.NewCallRefusal{{Code: 486, DND: true}}}, {false, nil}} {
+		sig := &refusingSignaling{recordingSignaling: &recordingSignaling{}}
+		p := emulator.New(emulator.Config{
+			Identity: emulator.Identity{Name: "bob", IP: "127.0.0.1"},
+			Lines:    []emulator.LineConfig{{User: "1001", Server: "127.0.0.1:5060"}},
+			DND:      c.dnd,
+		}, sig)
+		if err := p.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := sig.history(); !slices.Equal(got, c.want) {
+			t.Errorf("dnd %v: told %v, want %v (486: the default reject_code)", c.dnd, got, c.want)
+		}
+		_ = p.Close(t.Context())
+	}
+}
