@@ -2,13 +2,19 @@ package sipua
 
 import (
 	"bytes"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/phonesim/phonesim/emulator"
 )
 
 const busySrc = "127.0.0.1:40001"
@@ -36,6 +42,18 @@ func busyAck(cseq, to string) []byte {
 		"From: \"Flood\" <sip:flood@127.0.0.1:40001>;tag=ft1\r\n" +
 		to + "Call-ID: flood-1@127.0.0.1\r\n" +
 		"CSeq: " + cseq + " ACK\r\n" +
+		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+}
+
+// cancelOfBusyInvite is the CANCEL of busyInvite (RFC 3261 §9.1): its
+// Request-URI, top Via, From, To, Call-ID and CSeq number.
+func cancelOfBusyInvite(cseq string) []byte {
+	return []byte("CANCEL sip:1001@127.0.0.1:5062 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:40001;branch=z9hG4bK-1;rport\r\n" +
+		"From: \"Flood\" <sip:flood@127.0.0.1:40001>;tag=ft1\r\n" +
+		"To: <sip:1001@127.0.0.1:5062>\r\n" +
+		"Call-ID: flood-1@127.0.0.1\r\n" +
+		"CSeq: " + cseq + " CANCEL\r\n" +
 		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
 }
 
@@ -154,17 +172,141 @@ func TestStatelessBusyPassesTheRest(t *testing.T) {
 	}
 }
 
+// Under DND the refusal carries the phone's reject_code with the stateful
+// path's reason phrase, and the same To tag as a 486 would: the tag is the
+// request's, not the code's.
+func TestStatelessRefusalCodes(t *testing.T) {
+	key := newTagKey()
+	_, b486, _ := judgeDatagram(busyInvite("1", ""), busySrc, 486, key, nil)
+	tag, _ := parseResponse(t, b486).To().Params.Get("tag")
+	for code, reason := range map[int]string{480: "Temporarily Unavailable", 603: "Decline"} {
+		v, b, _ := judgeDatagram(busyInvite("1", ""), busySrc, code, key, nil)
+		res := parseResponse(t, b)
+		if v != busyRefuse || res.StatusCode != code || res.Reason != reason {
+			t.Errorf("refusing with %d: verdict %d, %d %s; want %d %s", code, v, res.StatusCode, res.Reason, code, reason)
+		}
+		if got, _ := res.To().Params.Get("tag"); got != tag {
+			t.Errorf("refusing with %d: To tag %q, want the request's %q", code, got, tag)
+		}
+		if v, _, _ := judgeDatagram(busyAck("1", toLine(res)), busySrc, 0, key, nil); v != busyIgnore {
+			t.Errorf("the ACK of the stateless %d: verdict %d, want ignored", code, v)
+		}
+	}
+}
+
+// A CANCEL crossing a stateless refusal gets 481 with the refusal's To tag
+// (RFC 3261 §9.2), the same for its retransmission; a CANCEL the refusal
+// of its INVITE would not have been stateless for goes on to sipgo.
+func TestStatelessCancel(t *testing.T) {
+	key := newTagKey()
+	_, refusal, _ := judgeDatagram(busyInvite("1", ""), busySrc, 603, key, nil)
+	tag, _ := parseResponse(t, refusal).To().Params.Get("tag")
+	v, b, _ := judgeDatagram(cancelOfBusyInvite("1"), busySrc, 603, key, nil)
+	if v != busyCancel {
+		t.Fatalf("CANCEL while refusing: verdict %d, want answered", v)
+	}
+	res := parseResponse(t, b)
+	if got, _ := res.To().Params.Get("tag"); res.StatusCode != 481 || res.Reason != "Call/Transaction Does Not Exist" ||
+		got != tag || res.CSeq().Value() != "1 CANCEL" || res.CallID().Value() != "flood-1@127.0.0.1" {
+		t.Errorf("CANCEL: %d %s, To tag %q, CSeq %q; want 481 with the refusal's tag %q and the CANCEL's CSeq",
+			res.StatusCode, res.Reason, got, res.CSeq().Value(), tag)
+	}
+	if _, again, _ := judgeDatagram(cancelOfBusyInvite("1"), busySrc, 603, key, nil); !bytes.Equal(again, b) {
+		t.Errorf("retransmitted CANCEL got another response:\n%s\nwant\n%s", again, b)
+	}
+	never := func(*sip.Request) bool { return false }
+	for name, c := range map[string]struct {
+		data      []byte
+		code      int
+		mayRefuse func(*sip.Request) bool
+	}{
+		"phone taking calls":                 {cancelOfBusyInvite("1"), 0, nil},
+		"CANCEL with a To tag":               {bytes.Replace(cancelOfBusyInvite("1"), []byte("5062>\r\n"), []byte("5062>;tag=t9\r\n"), 1), 603, nil},
+		"CANCEL of a call the phone handles": {cancelOfBusyInvite("1"), 603, never},
+		"CANCEL with no Call-ID":             {bytes.Replace(cancelOfBusyInvite("1"), []byte("Call-ID:"), []byte("X-Call-ID:"), 1), 603, nil},
+		"CANCEL with a repeated From":        {bytes.Replace(cancelOfBusyInvite("1"), []byte("Max-Forwards"), []byte("From: <sip:x@y>;tag=2\r\nMax-Forwards"), 1), 603, nil},
+	} {
+		if v, res, _ := judgeDatagram(c.data, busySrc, c.code, key, c.mayRefuse); v != busyPass || res != nil {
+			t.Errorf("%s: verdict %d, want passed to sipgo", name, v)
+		}
+	}
+}
+
+// The loop's word reaches the read filter as it was said: the code, and
+// whether DND is why; the zero value takes calls.
+func TestRefuseNewCallsSignal(t *testing.T) {
+	u := &UA{}
+	for _, r := range []emulator.NewCallRefusal{{Code: 486}, {Code: 603, DND: true}, {Code: 486, DND: true}, {}} {
+		u.RefuseNewCalls(r)
+		v := u.busy.refusal.Load()
+		if got := (emulator.NewCallRefusal{Code: int(v & 0xffff), DND: v&dndBit != 0}); got != r {
+			t.Errorf("told %+v, the read filter sees %+v", r, got)
+		}
+	}
+	if u.busy.refusal.Load() != 0 {
+		t.Error("told to take calls, the read filter still refuses")
+	}
+}
+
+// Refusals under DND are logged aggregated: the line comes within a
+// second of the first refusal, says how many were refused and who called
+// last, and no refusal goes uncounted.
+func TestDNDRefusalLogAggregated(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	var d dndLog
+	for i := range 5 {
+		d.note(log, "sip:caller"+strconv.Itoa(i)+"@127.0.0.1", 603)
+	}
+	deadline := time.Now().Add(3 * dndLogEvery)
+	for !strings.Contains(buf.String(), "calls=") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `msg="incoming call rejected: DND" calls=5 from=sip:caller4@127.0.0.1 code=603`) {
+		t.Fatalf("log after 5 refusals: %q, want one line with calls=5, the last caller and 603", buf.String())
+	}
+	d.note(log, "sip:late@127.0.0.1", 480)
+	for deadline := time.Now().Add(3 * dndLogEvery); strings.Count(buf.String(), "calls=") < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(buf.String(), "calls=1 from=sip:late@127.0.0.1 code=480") {
+		t.Errorf("a refusal after the line was not logged: %q", buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger on another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // FuzzStatelessBusy feeds judgeDatagram arbitrary datagrams (seeded with
-// the INVITEs and ACKs above and RFC 4475's torture messages): it never
-// panics, a refusal is a 486 that sipgo parses, with the request's Call-ID
-// and the same bytes for the same request, and an ACK built from it is
-// ignored.
+// the INVITEs, CANCELs and ACKs above and RFC 4475's torture messages),
+// refusing with 486, 480 or 603: it never panics, a refusal is a response
+// with the code (481 for a CANCEL) that sipgo parses, with the request's
+// Call-ID and the same bytes for the same request, and an ACK built from
+// an INVITE's refusal is ignored.
 func FuzzStatelessBusy(f *testing.F) {
 	f.Add(busyInvite("1", ""))
 	f.Add(busyInvite("7", "Subject: x\r\n"))
 	f.Add(busyAck("1", "To: <sip:1001@127.0.0.1:5062>;tag=slr-0011223344556677\r\n"))
 	f.Add([]byte("INVITE sip:1001@127.0.0.1 SIP/2.0\r\n\r\n"))
 	f.Add([]byte("ACK sip:x SIP/2.0\r\nTo: <sip:a@b>;tag=slr-\r\n\r\n"))
+	f.Add(cancelOfBusyInvite("1"))
+	f.Add([]byte("CANCEL sip:1001@127.0.0.1 SIP/2.0\r\n\r\n"))
 	for _, dir := range []string{"valid", "invalid"} {
 		files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "rfc4475", dir, "*.dat"))
 		for _, name := range files {
@@ -175,8 +317,9 @@ func FuzzStatelessBusy(f *testing.F) {
 	}
 	key := newTagKey()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, b, _ := judgeDatagram(data, busySrc, 486, key, nil)
-		if v != busyRefuse {
+		code := []int{486, 480, 603}[len(data)%3]
+		v, b, _ := judgeDatagram(data, busySrc, code, key, nil)
+		if v != busyRefuse && v != busyCancel {
 			if b != nil {
 				t.Fatalf("verdict %d with a response", v)
 			}
@@ -184,11 +327,16 @@ func FuzzStatelessBusy(f *testing.F) {
 		}
 		res := parseResponse(t, b)
 		req := parseRequest(data)
-		if res.StatusCode != 486 || req == nil || res.CallID().Value() != req.CallID().Value() {
-			t.Fatalf("refusal %q for %q", b, data)
+		if req == nil || res.CallID().Value() != req.CallID().Value() ||
+			(v == busyRefuse && (!req.IsInvite() || res.StatusCode != code)) ||
+			(v == busyCancel && (!req.IsCancel() || res.StatusCode != 481)) {
+			t.Fatalf("verdict %d, response %q for %q", v, b, data)
 		}
-		if _, again, _ := judgeDatagram(data, busySrc, 486, key, nil); !bytes.Equal(again, b) {
+		if _, again, _ := judgeDatagram(data, busySrc, code, key, nil); !bytes.Equal(again, b) {
 			t.Fatalf("the same request got another response:\n%s\n%s", b, again)
+		}
+		if v == busyCancel {
+			return // no ACK for a CANCEL's response (RFC 3261 §17.1.2)
 		}
 		ack := "ACK " + req.Recipient.String() + " SIP/2.0\r\n" +
 			"Via: " + req.Via().Value() + "\r\nFrom: " + req.From().Value() + "\r\n" + toLine(res) +
@@ -203,7 +351,7 @@ func FuzzStatelessBusy(f *testing.F) {
 			return
 		}
 		if v, _, _ := judgeDatagram([]byte(ack), busySrc, 0, key, nil); v != busyIgnore {
-			t.Fatalf("the ACK of a stateless 486 was not ignored:\n%s", ack)
+			t.Fatalf("the ACK of a stateless %d was not ignored:\n%s", code, ack)
 		}
 	})
 }
