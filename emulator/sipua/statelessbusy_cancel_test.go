@@ -33,11 +33,7 @@ func (c *rawCall) cancel(t *testing.T) {
 // retransmission, and sipgo never sees it. The CANCEL of the call that
 // rings still cancels it (200, 487, Missed Call).
 func TestCANCELCrossingStatelessRefusal(t *testing.T) {
-	bob := startLimitedPhone(t, 1, 0)
-	ringing := newRawSIP(t).invite(t, bob.ua.Addr(), "1001", "")
-	ringing.ringing(t)
-	bob.rec.waitCount(t, emulator.EventIncomingCall, 1)
-	waitFull(t, bob, true)
+	bob, ringing := ringingAtLimit(t)
 
 	refused := newRawSIP(t).invite(t, bob.ua.Addr(), "1001", "")
 	res := refused.final(t) // 486, ACKed

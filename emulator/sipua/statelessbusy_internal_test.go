@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/phonesim/phonesim/emulator"
+	"github.com/phonesim/phonesim/internal/lockedbuf"
 )
 
 const busySrc = "127.0.0.1:40001"
@@ -252,7 +252,7 @@ func TestRefuseNewCallsSignal(t *testing.T) {
 // second of the first refusal, says how many were refused and who called
 // last, and no refusal goes uncounted.
 func TestDNDRefusalLogAggregated(t *testing.T) {
-	var buf syncBuffer
+	var buf lockedbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	var d dndLog
 	for i := range 5 {
@@ -273,24 +273,6 @@ func TestDNDRefusalLogAggregated(t *testing.T) {
 	if !strings.Contains(buf.String(), "calls=1 from=sip:late@127.0.0.1 code=480") {
 		t.Errorf("a refusal after the line was not logged: %q", buf.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a logger on another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // FuzzStatelessBusy feeds judgeDatagram arbitrary datagrams (seeded with
