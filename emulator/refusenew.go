@@ -1,5 +1,7 @@
 package emulator
 
+import "time"
+
 // RefuseNew is implemented by a Signaling that refuses new calls by itself
 // while the phone would refuse them anyway: emulator/sipua answers them
 // statelessly, below its transaction layer (RFC 3261 §8.2.7), so a flood of
@@ -49,4 +51,40 @@ func (p *Phone) tellRefusal() {
 		p.toldRefusal = now
 		r.RefuseNewCalls(now)
 	}
+}
+
+// SIPRefusedInDND reports calls the SIP side refused by itself under DND
+// (RefuseNew), at most one input a second however many INVITEs came:
+// Calls of them, the most recent of which are in Recent, oldest first (at
+// most maxHistory). The phone logs them as missed, as it logs the calls it
+// refuses in DND itself (onIncoming, recordRefusedInDND).
+type SIPRefusedInDND struct {
+	Calls  uint64
+	Recent []RefusedCall
+}
+
+// RefusedCall is one call refused in DND, for the call history.
+type RefusedCall struct {
+	CallID        string
+	RemoteURI     string // From URI
+	RemoteDisplay string
+	At            time.Time
+}
+
+func (SIPRefusedInDND) input() {}
+
+// recordRefusedInDND logs calls refused in DND as a Yealink does: "All
+// calls you receive while DND is enabled are logged to your missed calls
+// list" (Yealink SIP-T48G user guide, "Do Not Disturb (DND)"): the missed
+// count (LCD "Missed N") and a "missed" history entry each, newest first.
+// No Missed Call event: the phone never rang, and a flood would otherwise
+// send an Action URL per INVITE.
+func (s *state) recordRefusedInDND(calls uint64, recent []RefusedCall) {
+	s.counters.Missed += calls
+	h := make([]HistoryEntry, 0, min(len(recent)+len(s.history), maxHistory))
+	for i := len(recent) - 1; i >= 0 && len(h) < maxHistory; i-- {
+		r := recent[i]
+		h = append(h, HistoryEntry{Kind: "missed", Remote: r.RemoteURI, Display: r.RemoteDisplay, CallID: r.CallID, At: r.At})
+	}
+	s.history = append(h, s.history[:min(len(s.history), maxHistory-len(h))]...)
 }

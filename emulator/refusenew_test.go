@@ -2,8 +2,10 @@ package emulator_test
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/phonesim/phonesim/emulator"
 )
@@ -126,5 +128,54 @@ func TestPhoneBootingInDNDRefusesNewCalls(t *testing.T) {
 			t.Errorf("dnd %v: told %v, want %v (486: the default reject_code)", c.dnd, got, c.want)
 		}
 		_ = p.Close(t.Context())
+	}
+}
+
+// Calls refused in DND are logged as missed, as on a Yealink ("All calls
+// you receive while DND is enabled are logged to your missed calls list"):
+// one the loop refuses itself, and those the SIP side refused statelessly
+// and reports together (SIPRefusedInDND); each counts in the missed count
+// and gets a "missed" history entry, newest first, the history kept at
+// 100; none fires Missed Call (the phone never rang).
+func TestCallsRefusedInDNDAreLoggedAsMissed(t *testing.T) {
+	sig := &recordingSignaling{}
+	p := emulator.New(emulator.Config{
+		Identity:   emulator.Identity{Name: "bob", IP: "127.0.0.1"},
+		Lines:      []emulator.LineConfig{{User: "1001", Server: "127.0.0.1:5060"}},
+		DND:        true,
+		RejectCode: 480,
+	}, sig)
+	ev := &events{}
+	ev.record(p)
+	if err := p.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close(t.Context()) })
+
+	feed(t, p, emulator.SIPIncoming{Ref: "i1", Line: 1, CallID: "c1", RemoteURI: "sip:1002@127.0.0.1", RemoteDisplay: "Carol"})
+	if !sig.did("Reject i1 480") {
+		t.Fatalf("the call in DND was not refused 480: %q", sig.snapshot())
+	}
+	s := p.Snapshot()
+	if s.Counters.Missed != 1 || len(s.History) != 1 ||
+		s.History[0] != (emulator.HistoryEntry{Kind: "missed", Remote: "sip:1002@127.0.0.1", Display: "Carol", CallID: "c1", At: s.History[0].At}) ||
+		s.History[0].At.IsZero() {
+		t.Fatalf("after a call refused in DND: missed %d, history %+v; want 1 and its missed entry", s.Counters.Missed, s.History)
+	}
+
+	recent := make([]emulator.RefusedCall, 100)
+	for i := range recent {
+		recent[i] = emulator.RefusedCall{CallID: "r" + strconv.Itoa(i), RemoteURI: "sip:flood@127.0.0.1", At: time.Now()}
+	}
+	feed(t, p, emulator.SIPRefusedInDND{Calls: 150, Recent: recent})
+	s = p.Snapshot()
+	if s.Counters.Missed != 151 || len(s.History) != 100 || s.History[0].CallID != "r99" || s.History[99].CallID != "r0" ||
+		s.History[0].Kind != "missed" {
+		t.Fatalf("after 150 calls refused statelessly: missed %d, %d history entries from %q to %q; want 151 and r99..r0",
+			s.Counters.Missed, len(s.History), s.History[0].CallID, s.History[len(s.History)-1].CallID)
+	}
+	settle(t, p, ev)
+	if slices.Contains(ev.types(), emulator.EventMissedCall) {
+		t.Errorf("a call refused in DND fired Missed Call: %v", ev.types())
 	}
 }

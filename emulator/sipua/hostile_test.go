@@ -209,7 +209,7 @@ func TestINVITEFloodAtLimit(t *testing.T) {
 
 // floodBusy sends 3,000 INVITEs to a phone at its limit with SIPp and
 // waits until the last ACK is in.
-func floodBusy(t *testing.T, bob *testPhone, limit int) { floodRefused(t, bob, limit, 486) }
+func floodBusy(t *testing.T, bob *testPhone, limit int) { floodRefused(t, bob, 3000, limit, 486) }
 
 // liveHeap is the heap in use after a collection: what the process keeps.
 func liveHeap() uint64 {

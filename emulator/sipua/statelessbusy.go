@@ -7,10 +7,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -135,7 +138,7 @@ func (u *UA) refuseStatelessly(conn net.PacketConn, src net.Addr, data []byte) b
 	case busyRefuse:
 		u.busy.refused.Add(1)
 		if refusal&dndBit != 0 {
-			u.busy.dnd.note(u.log, req.From().Address.String(), code)
+			u.busy.dnd.note(u.log, u.to, refusedCall(req), code)
 		} else if u.log.Enabled(context.Background(), slog.LevelDebug) {
 			// Debug: a flood would write one line per INVITE.
 			u.log.Debug("INVITE refused statelessly: every call appearance is taken", "source", src.String())
@@ -156,42 +159,83 @@ func (u *UA) refuseStatelessly(conn net.PacketConn, src net.Addr, data []byte) b
 	return true
 }
 
-// dndLog aggregates the log lines of INVITEs refused statelessly under DND:
-// the loop logs "incoming call rejected: DND" for each call it refuses, a
-// flood would write thousands; here one line a second at most says how
-// many calls were refused since the last one and who called last.
+// dndLog aggregates what the phone keeps of INVITEs refused statelessly
+// under DND. The loop logs "incoming call rejected: DND" and a missed call
+// for each call it refuses in DND (emulator, recordRefusedInDND); a flood
+// would make thousands of lines and inputs. Here one log line and one
+// emulator.SIPRefusedInDND a second at most say how many calls were
+// refused since the last and who called, the last dndRecent of them.
 type dndLog struct {
-	pending atomic.Uint64
-	armed   atomic.Bool
-	last    atomic.Pointer[dndCaller]
+	mu     sync.Mutex
+	calls  uint64
+	recent []emulator.RefusedCall // a ring: next is the oldest once full
+	next   int
+	code   int
+	armed  bool // a flush is due
+	// seen holds hashes of the last dndSeen Call-IDs refused, so that a
+	// retransmitted INVITE (RFC 3261 §17.1.1.2: T1, 2*T1, ... apart) counts
+	// as the one call it is: at 500 INVITEs a second that spans 2 s.
+	seen     [dndSeen]uint64
+	seenNext int
 }
 
-type dndCaller struct {
-	from string
-	code int
-}
+// dndSeen is how many refused Call-IDs dndLog remembers (8 KiB).
+const dndSeen = 1024
 
-// dndLogEvery is how often at most a line is written.
+var dndSeed = maphash.MakeSeed()
+
+// dndLogEvery is how often at most a line and an input go out.
 const dndLogEvery = time.Second
 
-// note counts one refusal and makes sure a line follows within a second.
-func (d *dndLog) note(log *slog.Logger, from string, code int) {
-	d.last.Store(&dndCaller{from: from, code: code})
-	d.pending.Add(1)
-	if d.armed.CompareAndSwap(false, true) {
-		time.AfterFunc(dndLogEvery, func() { d.flush(log) })
+// dndRecent is how many refused calls a flush carries at most: the call
+// history's length (emulator's maxHistory).
+const dndRecent = 100
+
+// note counts one refused call, once however often its INVITE came, and
+// makes sure a flush follows within a second.
+func (d *dndLog) note(log *slog.Logger, to emulator.Poster, r emulator.RefusedCall, code int) {
+	h := maphash.String(dndSeed, r.CallID)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if slices.Contains(d.seen[:], h) {
+		return // a retransmission: already counted
+	}
+	d.seen[d.seenNext] = h
+	d.seenNext = (d.seenNext + 1) % dndSeen
+	d.calls++
+	d.code = code
+	if len(d.recent) < dndRecent {
+		d.recent = append(d.recent, r)
+	} else {
+		d.recent[d.next] = r
+		d.next = (d.next + 1) % dndRecent
+	}
+	if !d.armed {
+		d.armed = true
+		time.AfterFunc(dndLogEvery, func() { d.flush(log, to) })
 	}
 }
 
-// flush writes the line for the refusals counted since the last one.
-func (d *dndLog) flush(log *slog.Logger) {
-	d.armed.Store(false) // a refusal from now on arms the next line
-	n := d.pending.Swap(0)
+// flush logs and posts the refusals counted since the last flush.
+func (d *dndLog) flush(log *slog.Logger, to emulator.Poster) {
+	d.mu.Lock()
+	n, code := d.calls, d.code
+	recent := append(append(make([]emulator.RefusedCall, 0, len(d.recent)), d.recent[d.next:]...), d.recent[:d.next]...)
+	d.calls, d.recent, d.next, d.armed = 0, nil, 0, false
+	d.mu.Unlock()
 	if n == 0 {
 		return
 	}
-	last := d.last.Load()
-	log.Info("incoming call rejected: DND", "calls", n, "from", last.from, "code", last.code)
+	log.Info("incoming call rejected: DND", "calls", n, "from", recent[len(recent)-1].RemoteURI, "code", code)
+	if to != nil {
+		to.Post(emulator.SIPRefusedInDND{Calls: n, Recent: recent})
+	}
+}
+
+// refusedCall is what the call history keeps of a refused INVITE.
+func refusedCall(req *sip.Request) emulator.RefusedCall {
+	return emulator.RefusedCall{CallID: req.CallID().Value(), RemoteURI: uriString(req.From().Address),
+		RemoteDisplay: req.From().DisplayName, At: time.Now()}
 }
 
 // mayRefuseBusy holds back from the stateless refusal an INVITE the

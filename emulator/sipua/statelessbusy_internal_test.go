@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,30 +249,70 @@ func TestRefuseNewCallsSignal(t *testing.T) {
 	}
 }
 
-// Refusals under DND are logged aggregated: the line comes within a
-// second of the first refusal, says how many were refused and who called
-// last, and no refusal goes uncounted.
-func TestDNDRefusalLogAggregated(t *testing.T) {
+// postings records what the SIP side posts to the phone.
+type postings struct {
+	mu  sync.Mutex
+	ins []emulator.Input
+}
+
+func (p *postings) Post(in emulator.Input) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ins = append(p.ins, in)
+}
+
+func (p *postings) refused() []emulator.SIPRefusedInDND {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []emulator.SIPRefusedInDND
+	for _, in := range p.ins {
+		if r, ok := in.(emulator.SIPRefusedInDND); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Refusals under DND are aggregated: within a second of the first, one log
+// line says how many were refused and who called last, and one input tells
+// the phone how many and who the last 100 were, oldest first (for its
+// missed count and call history); no call goes uncounted, and a
+// retransmitted INVITE is not counted again.
+func TestDNDRefusalsAggregated(t *testing.T) {
 	var buf lockedbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
+	to := &postings{}
 	var d dndLog
-	for i := range 5 {
-		d.note(log, "sip:caller"+strconv.Itoa(i)+"@127.0.0.1", 603)
+	const n = dndRecent + 5
+	for i := range n {
+		d.note(log, to, emulator.RefusedCall{CallID: "c" + strconv.Itoa(i), RemoteURI: "sip:caller" + strconv.Itoa(i) + "@127.0.0.1"}, 603)
 	}
-	deadline := time.Now().Add(3 * dndLogEvery)
-	for !strings.Contains(buf.String(), "calls=") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	waitFor := func(lines int) {
+		for deadline := time.Now().Add(3 * dndLogEvery); strings.Count(buf.String(), "calls=") < lines && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
+	waitFor(1)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], `msg="incoming call rejected: DND" calls=5 from=sip:caller4@127.0.0.1 code=603`) {
-		t.Fatalf("log after 5 refusals: %q, want one line with calls=5, the last caller and 603", buf.String())
+	if want := `msg="incoming call rejected: DND" calls=105 from=sip:caller104@127.0.0.1 code=603`; len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Fatalf("log after %d refusals: %q, want one line with %s", n, buf.String(), want)
 	}
-	d.note(log, "sip:late@127.0.0.1", 480)
-	for deadline := time.Now().Add(3 * dndLogEvery); strings.Count(buf.String(), "calls=") < 2 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	got := to.refused()
+	if len(got) != 1 || got[0].Calls != n || len(got[0].Recent) != dndRecent ||
+		got[0].Recent[0].CallID != "c5" || got[0].Recent[dndRecent-1].CallID != "c104" {
+		t.Fatalf("posted %+v, want one SIPRefusedInDND of %d calls with c5..c104", got, n)
 	}
+
+	// The late call, and its INVITE retransmitted: one call.
+	for range 2 {
+		d.note(log, to, emulator.RefusedCall{CallID: "late", RemoteURI: "sip:late@127.0.0.1"}, 480)
+	}
+	waitFor(2)
 	if !strings.Contains(buf.String(), "calls=1 from=sip:late@127.0.0.1 code=480") {
 		t.Errorf("a refusal after the line was not logged: %q", buf.String())
+	}
+	if got := to.refused(); len(got) != 2 || got[1].Calls != 1 || len(got[1].Recent) != 1 || got[1].Recent[0].CallID != "late" {
+		t.Errorf("posted %+v, want a second SIPRefusedInDND of the late call", got)
 	}
 }
 
