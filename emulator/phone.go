@@ -33,9 +33,9 @@ type Phone struct {
 	started   atomic.Bool
 
 	st *state // touched only by the loop
-	// toldBusyHere is what the loop last told a BusyHere Signaling
-	// (busyhere.go); touched only by the loop.
-	toldBusyHere bool
+	// toldRefusal is what the loop last told a RefuseNew Signaling
+	// (refusenew.go); touched only by the loop.
+	toldRefusal NewCallRefusal
 }
 
 // job is one unit of work for the loop.
@@ -203,7 +203,7 @@ func (p *Phone) run(j job) {
 		}
 	}()
 	p.st.flush()
-	p.tellBusyHere()
+	p.tellRefusal()
 	if j.done != nil {
 		j.done <- err
 	}

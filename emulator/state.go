@@ -173,6 +173,8 @@ func (s *state) apply(in Input) error {
 		s.onRegistration(in)
 	case SIPIncoming:
 		s.onIncoming(in)
+	case SIPRefusedInDND:
+		s.recordRefusedInDND(in.Calls, in.Recent)
 	case SIPCallStarted:
 		s.onCallStarted(in)
 	case SIPProgress:

@@ -111,9 +111,11 @@ func (s *state) onIncoming(in SIPIncoming) {
 	}
 	if s.dnd.Current() == DNDOn {
 		// A phone in DND turns callers away at once (486 Busy Here by
-		// default) and shows no appearance.
+		// default), shows no appearance and logs the call as missed.
 		s.p.sig.Reject(in.Ref, s.p.cfg.RejectCode)
 		s.p.log.Info("incoming call rejected: DND", "from", in.RemoteURI, "code", s.p.cfg.RejectCode)
+		s.recordRefusedInDND(1, []RefusedCall{{CallID: in.CallID, RemoteURI: in.RemoteURI,
+			RemoteDisplay: in.RemoteDisplay, At: s.p.cfg.Clock.Now()}})
 		return
 	}
 	if s.forwardIncoming(in) || s.refuseOverLimit(in) {

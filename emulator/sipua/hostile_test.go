@@ -11,7 +11,6 @@ import (
 
 	"github.com/phonesim/phonesim/emulator"
 	"github.com/phonesim/phonesim/emulator/sipua"
-	"github.com/phonesim/phonesim/internal/peers"
 	"github.com/phonesim/phonesim/keypad"
 )
 
@@ -210,34 +209,7 @@ func TestINVITEFloodAtLimit(t *testing.T) {
 
 // floodBusy sends 3,000 INVITEs to a phone at its limit with SIPp and
 // waits until the last ACK is in.
-func floodBusy(t *testing.T, bob *testPhone, limit int) {
-	t.Helper()
-	const flood = 3000
-	_, refusedBefore, acksBefore := sipua.StatelessBusy(bob.ua)
-	sipp := peers.SIPp(t, peers.SIPpOptions{
-		Scenario: busyAtOnce(t), Target: bob.ua.Addr(), IP: "127.0.0.1", Service: "1001",
-		Calls: flood, Rate: 500, MaxDuration: 60 * time.Second,
-		Args: []string{"-l", "200"},
-	})
-	if err := sipp.Wait(90 * time.Second); err != nil {
-		t.Fatalf("not every INVITE of the flood got 486: %v", err)
-	}
-	if n := strings.Count(sipp.Messages(), "SIP/2.0 486 Busy Here"); n < flood {
-		t.Errorf("SIPp saw %d 486 responses, want at least %d", n, flood)
-	}
-	wantOnlyCalls(t, bob, limit)
-	// Every 486 was the stateless UAS's (retransmissions under load may
-	// add more), and every ACK of the flood reached it: nothing of the
-	// flood is still in flight when the heap is read.
-	_, refused, acks := sipua.StatelessBusy(bob.ua)
-	for deadline := time.Now().Add(5 * time.Second); acks-acksBefore < flood && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-		_, refused, acks = sipua.StatelessBusy(bob.ua)
-	}
-	if refused-refusedBefore < flood || acks-acksBefore < flood {
-		t.Errorf("%d INVITEs refused and %d ACKs taken statelessly, want at least %d of each", refused-refusedBefore, acks-acksBefore, flood)
-	}
-}
+func floodBusy(t *testing.T, bob *testPhone, limit int) { floodRefused(t, bob, 3000, limit, 486) }
 
 // liveHeap is the heap in use after a collection: what the process keeps.
 func liveHeap() uint64 {

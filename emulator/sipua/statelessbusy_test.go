@@ -24,6 +24,18 @@ func waitFull(t *testing.T, p *testPhone, full bool) {
 	}
 }
 
+// ringingAtLimit starts a phone with one call appearance and rings it
+// with a raw call: the phone now refuses new calls (486).
+func ringingAtLimit(t *testing.T) (*testPhone, *rawCall) {
+	t.Helper()
+	bob := startLimitedPhone(t, 1, 0)
+	ringing := newRawSIP(t).invite(t, bob.ua.Addr(), "1001", "")
+	ringing.ringing(t)
+	bob.rec.waitCount(t, emulator.EventIncomingCall, 1)
+	waitFull(t, bob, true)
+	return bob, ringing
+}
+
 // responses collects, for d, the status lines of responses to c's Call-ID.
 func (c *rawCall) responses(t *testing.T, d time.Duration) []string {
 	t.Helper()
@@ -49,11 +61,7 @@ func (c *rawCall) responses(t *testing.T, d time.Duration) []string {
 // its own transaction's (no 486), and once a call ends a new INVITE rings
 // again (issue 7).
 func TestBeyondLimitRefusedStatelessly(t *testing.T) {
-	bob := startLimitedPhone(t, 1, 0)
-	ringing := newRawSIP(t).invite(t, bob.ua.Addr(), "1001", "")
-	ringing.ringing(t)
-	bob.rec.waitCount(t, emulator.EventIncomingCall, 1)
-	waitFull(t, bob, true)
+	bob, ringing := ringingAtLimit(t)
 
 	ringing.resend(t)
 	for _, st := range ringing.responses(t, 300*time.Millisecond) {
@@ -65,7 +73,7 @@ func TestBeyondLimitRefusedStatelessly(t *testing.T) {
 	busy := newRawSIP(t).invite(t, bob.ua.Addr(), "1001", "")
 	res := busy.final(t) // and ACKs it
 	to := headerLine(res, "To")
-	if status(res) != "SIP/2.0 486 Busy Here" || !strings.Contains(to, ";tag=sl486-") {
+	if status(res) != "SIP/2.0 486 Busy Here" || !strings.Contains(to, ";tag=slr-") {
 		t.Fatalf("INVITE beyond the limit: %q with %q, want the stateless 486 Busy Here", status(res), to)
 	}
 	busy.resend(t)
