@@ -84,7 +84,7 @@ type Phone struct {
 	// DND is the do-not-disturb state the phone starts with.
 	DND bool `yaml:"dnd,omitempty"`
 	// RejectCode is the SIP status for calls refused under DND:
-	// 480, 486 (default) or 603.
+	// 480 (default, as Yealink's features.dnd_refuse_code), 486 or 603.
 	RejectCode int `yaml:"reject_code,omitempty"`
 	// CallAppearances is how many calls the phone holds at once (default
 	// 24, Yealink's most); the next incoming INVITE gets 486 Busy Here.
@@ -190,7 +190,7 @@ const (
 	DefaultFirmware         = "2.12.1"
 	DefaultAdminUser        = "admin"
 	DefaultAdminPassword    = "admin"
-	DefaultRejectCode       = 486 // 486 Busy Here
+	DefaultRejectCode       = 480 // 480 Temporarily Unavailable: Yealink's default (features.dnd_refuse_code)
 	DefaultCallAppearances  = emulator.DefaultCallAppearances
 	DefaultRingTimeout      = 120 // seconds, emulator.DefaultIncomingRingTimeout
 	DefaultAcceptCallsFrom  = "any"

@@ -69,7 +69,7 @@ func TestExample(t *testing.T) {
 	wantAlice := Phone{
 		Name: "alice", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 		RTPPorts: "20000-20999", MAC: "00:a8:59:00:10:01", Model: "X4U", Firmware: "2.12.1",
-		Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 486,
+		Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 480,
 		CallAppearances: 24, RingTimeoutSeconds: 120, AcceptCallsFrom: "any",
 		Media:           Media{Play: "tone:440", RecordDir: absPath(t, "recordings")},
 		Forward:         Forward{Busy: "1002", NoAnswerSeconds: 20},
@@ -137,7 +137,7 @@ func TestDefaults(t *testing.T) {
 		Phones: []Phone{{
 			Name: "a", IP: "127.0.0.1", SIPPort: 5071, HTTPPort: 8081,
 			MAC: "00:a8:59:00:00:01", Model: "X4U", Firmware: "2.12.1",
-			Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 486,
+			Admin: Admin{User: "admin", Password: "admin"}, RejectCode: 480,
 			CallAppearances: 24, RingTimeoutSeconds: 120, AcceptCallsFrom: "any",
 			Media: Media{Play: "tone:440"},
 			Lines: []Line{{User: "1001", Server: "pbx.example.com:5060", Expires: 3600, Transport: "udp"}},

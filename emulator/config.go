@@ -12,7 +12,7 @@ type Config struct {
 	Lines    []LineConfig // L1..L8
 	DSS      []DSSKey     // D1..D10; a zero Kind is an unprogrammed key
 	// RejectCode is the SIP status an incoming call gets under DND
-	// (default 486 Busy Here).
+	// (default 480 Temporarily Unavailable, as a Yealink: features.dnd_refuse_code).
 	RejectCode int
 	// DND and Forward are the state the phone boots in (dnd and forward
 	// in the configuration file). A desk phone comes up with them as they
@@ -55,7 +55,7 @@ const MaxLines = 8
 
 func (c *Config) initWithDefaults() {
 	if c.RejectCode == 0 {
-		c.RejectCode = 486
+		c.RejectCode = 480
 	}
 	if c.CallAppearances <= 0 {
 		c.CallAppearances = DefaultCallAppearances

@@ -12,7 +12,7 @@ import (
 var machineDocs = map[string]string{
 	"activity": "Idle/busy: busy while at least one call appearance exists. Fires Idle to Busy and Busy to Idle.",
 	"call":     "One per call appearance. Fires Outgoing Call (enter calling), Incoming Call (enter ringing), Established (enter talking from ringing, calling or ringback), Hold (enter held), Unhold (held to talking), nothing for conference (join/split), and Missed Call and/or Terminated (enter ended). Remote hold is a flag, not a state.",
-	"dnd":      "Do-not-disturb. Fires Activate DND / De-activate DND. While on, incoming calls are rejected (486 by default).",
+	"dnd":      "Do-not-disturb. Fires Activate DND / De-activate DND. While on, incoming calls are rejected (480 by default, as on a Yealink).",
 	"hook":     "Hands-free hook. Fires Off-hook and On-hook.",
 	"line":     "One per line key L1..L8: its SIP registration. Fires Registered, Registration Failed (once per failure streak) and Unregistered.",
 }

@@ -114,7 +114,7 @@ func TestPhoneBootingInDNDRefusesNewCalls(t *testing.T) {
 	for _, c := range []struct {
 		dnd  bool
 		want []emulator.NewCallRefusal
-	}{{true, []emulator.NewCallRefusal{{Code: 486, DND: true}}}, {false, nil}} {
+	}{{true, []emulator.NewCallRefusal{{Code: 480, DND: true}}}, {false, nil}} {
 		sig := &refusingSignaling{recordingSignaling: &recordingSignaling{}}
 		p := emulator.New(emulator.Config{
 			Identity: emulator.Identity{Name: "bob", IP: "127.0.0.1"},
@@ -125,7 +125,7 @@ func TestPhoneBootingInDNDRefusesNewCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := sig.history(); !slices.Equal(got, c.want) {
-			t.Errorf("dnd %v: told %v, want %v (486: the default reject_code)", c.dnd, got, c.want)
+			t.Errorf("dnd %v: told %v, want %v (480: the default reject_code)", c.dnd, got, c.want)
 		}
 		_ = p.Close(t.Context())
 	}

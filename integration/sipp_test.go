@@ -130,7 +130,8 @@ func TestSIPpCancelGivesMissedCall(t *testing.T) {
 	}
 }
 
-// With DND on the caller gets 486 Busy Here.
+// With DND on the caller gets 480 Temporarily Unavailable, the default
+// reject_code (Yealink's features.dnd_refuse_code default).
 func TestSIPpCallerGetsBusyUnderDND(t *testing.T) {
 	cti := newCTIServer(t)
 	f, _ := oneDirectPhone(t, cti)
@@ -141,11 +142,12 @@ func TestSIPpCallerGetsBusyUnderDND(t *testing.T) {
 	cti.wait(t, "dnd_on", 5*time.Second)
 	sipp := peers.SIPp(t, peers.SIPpOptions{
 		Scenario: peers.ScenarioBusy,
+		Params:   map[string]string{"BUSY_CODE": "480"},
 		Target:   desk.UA.Addr(),
 		Service:  "1001",
 	})
 	if err := sipp.Wait(15 * time.Second); err != nil {
-		t.Fatalf("SIPp expected 486 Busy Here: %v", err)
+		t.Fatalf("SIPp expected 480 Temporarily Unavailable: %v", err)
 	}
 	if n := cti.count("incoming_call"); n != 0 {
 		t.Errorf("a call refused under DND fired Incoming Call")
@@ -214,7 +216,7 @@ func TestRTPPortsFromConfig(t *testing.T) {
 }
 
 // `dnd: true` and `reject_code: 603` in the configuration: the phone boots
-// in DND and refuses calls with 603 Decline, not 486.
+// in DND and refuses calls with 603 Decline, not the default 480.
 func TestDNDFromConfigRejectsWithTheConfiguredCode(t *testing.T) {
 	cti := newCTIServer(t)
 	f, _ := oneDirectPhone(t, cti)

@@ -68,7 +68,7 @@ func (s *Server) featuresData() featuresData {
 		d.NoAnswerSeconds = int(emulator.DefaultRingTimeout / time.Second)
 	}
 	if d.RejectCode == 0 {
-		d.RejectCode = 486
+		d.RejectCode = 480
 	}
 	for i, l := range s.currentLines() {
 		if l.AutoAnswer {
