@@ -34,17 +34,42 @@ type AudioStream struct {
 	dropped atomic.Uint64
 	hub     *audioHub
 	once    sync.Once
+	mu      sync.Mutex // held while a frame is offered, so Close is final
+	closed  bool
 }
 
-// Frames is the channel the frames arrive on, in order per call. It is
-// not closed by Close (a frame may be on its way); stop reading after it.
+// Frames is the channel the frames arrive on, in order per call. Close
+// does not close it: frames already in it stay there, and none is added
+// once Close has returned.
 func (s *AudioStream) Frames() <-chan AudioFrame { return s.frames }
 
 // Dropped is how many frames were dropped because the channel was full.
 func (s *AudioStream) Dropped() uint64 { return s.dropped.Load() }
 
-// Close stops delivery to the stream.
-func (s *AudioStream) Close() { s.once.Do(func() { s.hub.remove(s) }) }
+// Close stops delivery to the stream: once it returns, no frame is added.
+func (s *AudioStream) Close() {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.hub.remove(s)
+	})
+}
+
+// offer adds f unless the stream is closed or full (then it is counted);
+// it never blocks.
+func (s *AudioStream) offer(f AudioFrame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	select {
+	case s.frames <- f:
+	default:
+		s.dropped.Add(1)
+	}
+}
 
 // ListenAudio starts delivering what the phone hears to a new stream
 // holding up to depth frames (at least 1; a frame is 20 ms of G.711).
@@ -118,12 +143,7 @@ func (m *MediaStats) Heard(rate int, pcm []int16) {
 		return
 	}
 	for _, s := range t.hub.listeners() {
-		f := AudioFrame{Ref: t.ref, Rate: rate, PCM: append([]int16(nil), pcm...)}
-		select {
-		case s.frames <- f:
-		default:
-			s.dropped.Add(1)
-		}
+		s.offer(AudioFrame{Ref: t.ref, Rate: rate, PCM: append([]int16(nil), pcm...)})
 	}
 }
 

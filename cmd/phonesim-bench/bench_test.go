@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +16,17 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Blocks of their own (127.50-99.x.1 upwards, where no other test
+	// puts phones: peers.LoopbackIP takes 127.100-199, the fleet tests
+	// 127.200-249), not make bench's 127.1.0.1 and 127.5.0.1: a bench run
+	// on the same machine would otherwise hold the tests' ports (bind:
+	// address already in use).
+	second := 50 + rand.IntN(25)
+	fleetBase = fmt.Sprintf("127.%d.%d.1", second, rand.IntN(200))
+	rssBase = fmt.Sprintf("127.%d.%d.1", second+25, rand.IntN(200))
+	goleak.VerifyTestMain(m)
+}
 
 var (
 	latencyCell = regexp.MustCompile(`^\d+ µs$|^\d+\.\d\d ms$`)

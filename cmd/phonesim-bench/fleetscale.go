@@ -25,7 +25,7 @@ import (
 
 // fleetBase is the first phone's address: the block spans 127.1.0.1
 // upwards (all of 127.0.0.0/8 is loopback on Linux).
-const fleetBase = "127.1.0.1"
+var fleetBase = "127.1.0.1"
 
 type fleetResult struct {
 	Phones     int

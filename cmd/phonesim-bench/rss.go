@@ -39,11 +39,13 @@ func (r rssResult) goroutinesPerPhone() float64 {
 	return float64(r.GoroutinesAfter-r.GoroutinesBefore) / float64(r.Phones)
 }
 
-// The RSS fleet: phone i at 127.5.0.1 + i, account 10000 + i.
-const (
-	rssBase      = "127.5.0.1"
-	rssFirstUser = 10000
-)
+// The RSS fleet: phone i at rssBase + i, account 10000 + i.
+const rssFirstUser = 10000
+
+// rssBase is the RSS fleet's first address; the tests move it (and
+// fleetBase) to a block of their own, so that a bench run beside them
+// does not take their ports.
+var rssBase = "127.5.0.1"
 
 // rssUser is the account of phone i of the RSS fleet.
 func rssUser(i int) string { return strconv.Itoa(rssFirstUser + i) }
