@@ -25,6 +25,10 @@ func TestMain(m *testing.M) {
 	second := 50 + rand.IntN(25)
 	fleetBase = fmt.Sprintf("127.%d.%d.1", second, rand.IntN(200))
 	rssBase = fmt.Sprintf("127.%d.%d.1", second+25, rand.IntN(200))
+	third := rand.IntN(100)
+	rateCallerIP = fmt.Sprintf("127.%d.%d.1", second, 200+third%50)
+	rateUASIP = fmt.Sprintf("127.%d.%d.254", second, 200+third%50)
+	rateFleetBase = fmt.Sprintf("127.%d.%d.1", second+25, 200+third%50)
 	goleak.VerifyTestMain(m)
 }
 

@@ -34,6 +34,15 @@ var callScenario string
 
 const callHoldMS = 1000
 
+// The call-rate run's addresses: SIPp's caller and its uas in 127.2/16,
+// the fleet from 127.3.0.1 up. The tests move them to a block of their
+// own (bench_test.go).
+var (
+	rateCallerIP  = "127.2.0.1"
+	rateUASIP     = "127.2.255.254"
+	rateFleetBase = "127.3.0.1"
+)
+
 type rateRun struct {
 	Target       string // "phonesim (sink: instant)" or "sipp uas"
 	Rate         float64
@@ -146,8 +155,7 @@ func measureCallRate(ctx context.Context, rate float64, secs, phones int, sinks 
 	var runs []rateRun
 
 	// SIPp's own uas, answering the same caller.
-	uasIP := "127.2.255.254"
-	uas := exec.Command("sipp", "-sn", "uas", "-i", uasIP, "-p", "5060", "-nostdin")
+	uas := exec.Command("sipp", "-sn", "uas", "-i", rateUASIP, "-p", "5060", "-nostdin")
 	uas.Dir = dir
 	if err := uas.Start(); err != nil {
 		return nil, fmt.Errorf("sipp uas: %v", err)
@@ -157,7 +165,7 @@ func measureCallRate(ctx context.Context, rate float64, secs, phones int, sinks 
 		_ = uas.Wait()
 	}()
 	time.Sleep(300 * time.Millisecond) // let it bind
-	inf := "SEQUENTIAL\n" + fmt.Sprintf("uas;%s;\n", uasIP)
+	inf := "SEQUENTIAL\n" + fmt.Sprintf("uas;%s;\n", rateUASIP)
 	r, err := runSIPp(ctx, dir, scenario, write(dir, "uas.csv", inf), rate, secs)
 	if err != nil {
 		return nil, err
@@ -196,7 +204,7 @@ func callFleet(ctx context.Context, bin, dir, scenario string, s *sink, rate flo
 		return rateRun{}, err
 	}
 	_, httpPort, _ := net.SplitHostPort(httpAddr)
-	const first = "127.3.0.1"
+	first := rateFleetBase
 	cfg := fmt.Sprintf(`registrar: {listen: "%[1]s"}
 fleet:
   - count: %[2]d
@@ -270,7 +278,7 @@ func scrapeDropped(url string) int64 {
 // times.
 func runSIPp(ctx context.Context, dir, scenario, inf string, rate float64, secs int) (rateRun, error) {
 	calls := int(rate * float64(secs))
-	callerIP := "127.2.0.1"
+	callerIP := rateCallerIP
 	args := []string{"-sf", scenario, "-inf", inf, "-i", callerIP, "-p", "0", "-mi", callerIP,
 		"-r", strconv.FormatFloat(rate, 'f', -1, 64), "-m", strconv.Itoa(calls), "-l", strconv.Itoa(int(rate * 10)),
 		"-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-fd", "1", "-nostdin", "-recv_timeout", "10000",
