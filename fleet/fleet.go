@@ -80,10 +80,9 @@ type Member struct {
 	detach  func()
 	// A phone that shares its port's listener (shared.go) is served there
 	// at httpIP.
-	shared  *sharedHTTP
-	httpIP  netip.Addr
-	handler http.Handler // m.Web, counted for the metrics
-	stopAA  func()       // stops delayed auto-answer (autoanswer.go)
+	shared *sharedHTTP
+	httpIP netip.Addr
+	stopAA func() // stops delayed auto-answer (autoanswer.go)
 }
 
 // HTTPAddr is the phone's bound web address (host:port).
@@ -276,14 +275,14 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, sh *share
 		Metrics:  metricsHandler(sender),
 		ChangeIP: m.changeIP,
 		Observe:  m.Console.addRequest,
+		Answered: am.answered,
 		Active:   active,
 		Pages:    m.webPages(active, store, fromState),
 	})
 	if sh != nil {
 		ip, _ := netip.ParseAddr(pc.IP)
 		m.shared, m.httpIP = sh, ip.Unmap()
-		m.handler = am.wrap(m.Web)
-		sh.add(m.httpIP, m.handler)
+		sh.add(m.httpIP, m.Web)
 	} else {
 		ln, err := net.Listen("tcp", pc.HTTPAddr())
 		if err != nil {
@@ -291,8 +290,7 @@ func startPhone(ctx context.Context, f *config.File, pc *config.Phone, sh *share
 			return nil, fmt.Errorf("http: %w", err)
 		}
 		m.httpLn = ln
-		m.handler = am.wrap(m.Web)
-		m.http = &http.Server{Handler: m.handler, ReadHeaderTimeout: 5 * time.Second, Protocols: http1Only}
+		m.http = &http.Server{Handler: m.Web, ReadHeaderTimeout: 5 * time.Second, Protocols: http1Only}
 		go m.serve(ln)
 	}
 	if len(delayed) > 0 {
@@ -384,7 +382,7 @@ func (m *Member) close(ctx, budget context.Context, slots chan struct{}, log *sl
 	m.Web.Close()
 	if m.http == nil {
 		m.mu.Lock()
-		m.shared.remove(m.httpIP, m.handler)
+		m.shared.remove(m.httpIP, m.Web)
 		m.mu.Unlock()
 		return o
 	}
@@ -402,7 +400,7 @@ func (m *Member) stopHTTP() {
 		_ = m.http.Close()
 		return
 	}
-	m.shared.remove(m.httpIP, m.handler)
+	m.shared.remove(m.httpIP, m.Web)
 }
 
 // changeSharedIP moves a phone served by a shared listener: the new
@@ -411,17 +409,17 @@ func (m *Member) changeSharedIP(ctx context.Context, ip netip.Addr) error {
 	if ip.Is4() != m.httpIP.Is4() {
 		return fmt.Errorf("%w: cannot serve HTTP there: the phones on port %d listen on IPv%d", webui.ErrBadIP, m.shared.port, map[bool]int{true: 4, false: 6}[m.httpIP.Is4()])
 	}
-	if other := m.shared.lookup(&net.TCPAddr{IP: ip.AsSlice()}); other != nil && other != m.handler {
+	if other := m.shared.lookup(&net.TCPAddr{IP: ip.AsSlice()}); other != nil && other != m.Web {
 		return fmt.Errorf("%w: cannot serve HTTP there: another phone has %s", webui.ErrBadIP, ip)
 	}
-	m.shared.add(ip, m.handler)
+	m.shared.add(ip, m.Web)
 	if err := m.Phone.Do(ctx, emulator.ChangeIP{IP: ip.String()}); err != nil {
 		if ip != m.httpIP {
-			m.shared.remove(ip, m.handler)
+			m.shared.remove(ip, m.Web)
 		}
 		return err
 	}
-	old, sh, web := m.httpIP, m.shared, m.handler
+	old, sh, web := m.httpIP, m.shared, m.Web
 	m.httpIP = ip
 	if old != ip {
 		time.AfterFunc(500*time.Millisecond, func() {

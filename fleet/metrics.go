@@ -90,49 +90,20 @@ func newActiveURIMetrics() *activeURIMetrics {
 	}, []string{"result"})}
 }
 
-// wrap counts each answer of h. The result is a pointer, so that the
-// shared listener can compare handlers.
-func (a *activeURIMetrics) wrap(h http.Handler) http.Handler { return &counted{a, h} }
-
-type counted struct {
-	a *activeURIMetrics
-	h http.Handler
-}
-
-func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-	c.h.ServeHTTP(rec, r)
+// answered counts one answer of a phone's web server
+// (webui.WebOptions.Answered).
+func (a *activeURIMetrics) answered(code int) {
 	result := "ok"
 	switch {
-	case rec.code == http.StatusUnauthorized:
+	case code == http.StatusUnauthorized:
 		result = "unauthorized"
-	case rec.code >= 500:
+	case code >= 500:
 		result = "error"
-	case rec.code >= 400:
+	case code >= 400:
 		result = "rejected"
 	}
-	c.a.vec.WithLabelValues(result).Inc()
+	a.vec.WithLabelValues(result).Inc()
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	code  int
-	wrote bool
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.code, r.wrote = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // MetricsHandler serves the metrics of the whole process in the
 // Prometheus text format: the fleet's lines, calls, Action URLs (with

@@ -97,6 +97,10 @@ type WebOptions struct {
 	// Observe, if set, sees every Active URI request once answered
 	// (observe.go); it runs on the request's goroutine and must not block.
 	Observe func(Request)
+	// Answered, if set, sees the HTTP status of every request once its
+	// handler returned (200 when it wrote nothing), for the metrics; it
+	// runs on the request's goroutine and must not block.
+	Answered func(status int)
 	// Active, if set, is the Active URI switch and allow-list the web
 	// pages edit (allowlist.go); it guards only PathCommand. A client it
 	// refuses gets 403 before authentication, and the refusal is logged.
@@ -245,6 +249,9 @@ func (s *WebServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer o.done()
 	}
 	rw := &responseWriter{ResponseWriter: w}
+	if f := s.opts.Answered; f != nil {
+		defer func() { f(rw.statusOr200()) }() // after recoverPanic's answer
+	}
 	defer s.recoverPanic(rw, r)
 	w = rw
 
@@ -380,6 +387,15 @@ func (w *responseWriter) WriteHeader(code int) {
 		w.wroteHeader, w.status = true, code
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// statusOr200 is the status answered; a handler that wrote nothing
+// answered 200.
+func (w *responseWriter) statusOr200() int {
+	if !w.wroteHeader {
+		return http.StatusOK
+	}
+	return w.status
 }
 
 func (w *responseWriter) Write(b []byte) (int, error) {
