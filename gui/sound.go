@@ -91,7 +91,7 @@ func newSound(log *slog.Logger) *sound {
 }
 
 func (s *sound) loop(b []byte) *audio.Player {
-	p, err := s.ctx.NewPlayer(audio.NewInfiniteLoop(bytesReader(b), int64(len(b))))
+	p, err := s.ctx.NewPlayer(audio.NewInfiniteLoop(bytes.NewReader(b), int64(len(b))))
 	if err != nil {
 		return nil
 	}
@@ -227,6 +227,3 @@ func cadence(f func(float64) float64, on, off float64) []byte {
 		return 0
 	})
 }
-
-// bytesReader is a bytes.Reader (io.ReadSeeker, as NewInfiniteLoop needs).
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
